@@ -2,7 +2,7 @@
  * Builds a minimal root filesystem from Debian's busybox-static for tests: /bin/busybox with
  * its applets as symlinks, /etc/passwd and /etc/group with a few users, empty /proc /sys /dev /tmp.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { readFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 
@@ -12,8 +12,18 @@ export const busyboxPath = '/bin/busybox';
 /** True when a static busybox is available (scripts/bootstrap.sh installs busybox-static). */
 export function haveBusybox(): boolean {
   if (!existsSync(busyboxPath)) return false;
-  const info = execFileSync('file', ['-L', busyboxPath], { encoding: 'utf8' });
-  return /statically linked|static-pie/.test(info);
+  return !hasInterpreter(readFileSync(busyboxPath));
+}
+
+/** True when an ELF64 little-endian binary has a PT_INTERP program header (is dynamically linked). */
+function hasInterpreter(elf: Buffer): boolean {
+  const phoff = Number(elf.readBigUInt64LE(0x20));
+  const phentsize = elf.readUInt16LE(0x36);
+  const phnum = elf.readUInt16LE(0x38);
+  for (let i = 0; i < phnum; i++) {
+    if (elf.readUInt32LE(phoff + i * phentsize) === 3) return true;
+  }
+  return false;
 }
 
 /** Creates a busybox rootfs in a new directory under `parent` (default /tmp) and returns its path. */
