@@ -16,7 +16,7 @@ export interface LoadOptions {
   projectDirectory?: string;
   /** `--env-file` (repeatable); otherwise COMPOSE_ENV_FILES, otherwise `<projectDirectory>/.env`. */
   envFiles?: readonly string[];
-  /** `--profile` (repeatable); merged with COMPOSE_PROFILES. */
+  /** `--profile` (repeatable); when empty, COMPOSE_PROFILES (comma-separated) applies, as in Compose. */
   profiles?: readonly string[];
   /** The process environment (defaults to process.env); it beats .env values. */
   env?: Readonly<Record<string, string | undefined>>;
@@ -45,6 +45,8 @@ export interface VariableUse {
   value?: string;
   /** `environment` (process env), `.env file <path>`, `--env-file <path>`, `default`, `unset`. */
   from: string;
+  /** `+` when the variable was only tested (`${VAR:+alt}`), so being unset is no warning. */
+  operator?: '+';
 }
 
 /** Looks up source positions and origins of values in the merged document by key path. */
@@ -67,7 +69,7 @@ export interface LoadedCompose {
   envFiles: readonly string[];
   /** Variables available for interpolation and for `environment` entries without a value. */
   environment: Readonly<Record<string, string>>;
-  /** Active profiles from --profile and COMPOSE_PROFILES (may contain `*`). */
+  /** Active profiles: --profile flags, else COMPOSE_PROFILES (may contain `*`). */
   profiles: readonly string[];
   /**
    * The merged document as plain JSON-like data: include and extends resolved, override files
@@ -77,4 +79,6 @@ export interface LoadedCompose {
   document: Record<string, unknown>;
   /** Positions and origins of values in `document`. */
   sources: SourceIndex;
+  /** Things worth telling the user that do not stop the load (unset variables, ...). */
+  warnings: readonly string[];
 }

@@ -1,0 +1,321 @@
+/**
+ * Unpacks one layer (untrusted input) into a directory in overlayfs lowerdir form. Nothing is
+ * ever followed: every parent component is checked with lstat before an entry is created, so a
+ * symlink planted by the layer itself cannot redirect a later entry outside the directory. The
+ * layer is built in a temporary sibling and renamed into place only when it is complete.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { chmod, lchown, link, lstat, lutimes, mkdir, open, rename, rm, symlink, utimes } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { ImageError } from '../../errors.js';
+import { decompressStream } from './decompress.js';
+import { ByteReader, readTar, type TarStreamEntry } from './tar-reader.js';
+import { TarFormatError } from './tar-header.js';
+import { applyXattrs, type XattrRecord } from './xattrs.js';
+
+const execFileAsync = promisify(execFile);
+
+/** Options of unpackLayer. */
+export interface UnpackOptions {
+  /** Final directory; must not exist yet (a temporary sibling is renamed onto it). */
+  dest: string;
+  /** The layer's media type (OCI or Docker); compression is also sniffed from the data. */
+  mediaType: string;
+  /** Blob digest, used only to name the layer in error messages. */
+  digest?: string;
+  /** Called for things skipped on purpose (e.g. xattrs berth does not set); defaults to stderr. */
+  warn?: (message: string) => void;
+}
+
+/** The overlayfs xattr that marks a directory as hiding the layers below it. */
+export const opaqueXattr = 'trusted.overlay.opaque';
+
+const whiteoutPrefix = '.wh.';
+const opaqueWhiteout = '.wh..wh..opq';
+
+/** A problem with one entry; turned into an ImageError naming the layer and the entry. */
+class EntryError extends Error {
+  constructor(readonly entryPath: string, message: string) {
+    super(message);
+  }
+}
+
+const layerMediaTypes = /^application\/vnd\.(oci\.image\.layer(\.nondistributable)?\.v1\.tar(\+gzip|\+zstd)?|docker\.image\.rootfs\.(foreign\.)?diff\.tar(\.gzip|\.zstd)?)$/;
+
+/** True for media types unpackLayer accepts. */
+export function isLayerMediaType(mediaType: string): boolean {
+  return layerMediaTypes.test(mediaType);
+}
+
+interface DirMeta {
+  mode: number;
+  mtime: number;
+}
+
+/** Applies tar entries to one directory tree; holds what must be done after all entries. */
+class LayerWriter {
+  /** Relative paths known to be real directories created or checked by us ('' is the root). */
+  private readonly safeDirs = new Set<string>(['']);
+  /** Directory modes and mtimes, applied last: children change a directory's mtime, and a 0555 directory would block them. */
+  private readonly dirMeta = new Map<string, DirMeta>();
+  readonly xattrs: XattrRecord[] = [];
+  readonly opaqueDirs = new Set<string>();
+  private readonly isRoot = process.getuid?.() === 0;
+
+  constructor(private readonly root: string, private readonly warn: (message: string) => void) {}
+
+  private full(rel: string): string {
+    return rel === '' ? this.root : path.join(this.root, rel);
+  }
+
+  /** Normalizes an entry path to a relative path inside the layer, or throws. */
+  normalize(entryPath: string, label = entryPath, what = 'path'): string {
+    if (entryPath === '') throw new EntryError(label, `empty ${what}`);
+    if (entryPath.startsWith('/')) throw new EntryError(label, `${what} is absolute; layer entries must be relative to the layer directory`);
+    const normalized = path.posix.normalize(entryPath).replace(/\/+$/, '');
+    if (normalized === '..' || normalized.startsWith('../')) throw new EntryError(label, `${what} escapes the layer directory`);
+    return normalized === '.' ? '' : normalized;
+  }
+
+  /** Makes sure every component of `dir` is a real directory (creating missing ones), never a symlink. */
+  private async ensureDir(dir: string, entryPath: string): Promise<void> {
+    if (this.safeDirs.has(dir)) return;
+    const parts = dir.split('/');
+    let current = '';
+    for (const part of parts) {
+      current = current ? `${current}/${part}` : part;
+      if (this.safeDirs.has(current)) continue;
+      const stats = await lstat(this.full(current)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return undefined;
+        throw err;
+      });
+      if (!stats) await mkdir(this.full(current), { mode: 0o755 });
+      else if (stats.isSymbolicLink()) throw new EntryError(entryPath, `parent "${current}" is a symbolic link; layers may not write through symlinks`);
+      else if (!stats.isDirectory()) throw new EntryError(entryPath, `parent "${current}" is not a directory`);
+      this.safeDirs.add(current);
+    }
+  }
+
+  /** Checks without creating anything that `rel`'s parents are real directories. */
+  private async checkParents(rel: string, entryPath: string, what: string): Promise<void> {
+    const parent = path.posix.dirname(rel);
+    if (parent === '.') return;
+    let current = '';
+    for (const part of parent.split('/')) {
+      current = current ? `${current}/${part}` : part;
+      if (this.safeDirs.has(current)) continue;
+      const stats = await lstat(this.full(current)).catch(() => undefined);
+      if (!stats) throw new EntryError(entryPath, `${what} "${rel}" is not in the layer`);
+      if (stats.isSymbolicLink()) throw new EntryError(entryPath, `${what} "${rel}" goes through symbolic link "${current}"`);
+      if (!stats.isDirectory()) throw new EntryError(entryPath, `${what} "${rel}" is not in the layer`);
+      this.safeDirs.add(current);
+    }
+  }
+
+  /** Removes whatever is at `rel` unless it is a directory and `keepDir` is set; returns true when a directory stays. */
+  private async clear(rel: string, keepDir: boolean): Promise<boolean> {
+    const stats = await lstat(this.full(rel)).catch(() => undefined);
+    if (!stats) return false;
+    if (stats.isDirectory()) {
+      if (keepDir) return true;
+      for (const known of [...this.safeDirs]) if (known === rel || known.startsWith(`${rel}/`)) this.safeDirs.delete(known);
+      for (const known of [...this.dirMeta.keys()]) if (known === rel || known.startsWith(`${rel}/`)) this.dirMeta.delete(known);
+    }
+    await rm(this.full(rel), { recursive: true, force: true });
+    return false;
+  }
+
+  private async setOwner(file: string, uid: number, gid: number): Promise<void> {
+    if (this.isRoot) await lchown(file, uid, gid);
+  }
+
+  /** Applies one entry. */
+  async apply(entry: TarStreamEntry): Promise<void> {
+    const rel = this.normalize(entry.path);
+    const base = path.posix.basename(rel);
+    const parent = path.posix.dirname(rel) === '.' ? '' : path.posix.dirname(rel);
+    if (rel === '') {
+      if (entry.type !== 'directory') throw new EntryError(entry.path, 'the layer root must be a directory');
+      await this.setOwner(this.root, entry.uid, entry.gid);
+      this.dirMeta.set('', { mode: entry.mode, mtime: entry.mtime });
+      this.collectXattrs('', entry);
+      return;
+    }
+    if (base.startsWith(whiteoutPrefix)) return this.applyWhiteout(entry, parent, base);
+    await this.ensureDir(parent, entry.path);
+    const full = this.full(rel);
+    switch (entry.type) {
+      case 'directory': {
+        if (!(await this.clear(rel, true))) await mkdir(full, { mode: 0o755 });
+        this.safeDirs.add(rel);
+        await this.setOwner(full, entry.uid, entry.gid);
+        this.dirMeta.set(rel, { mode: entry.mode, mtime: entry.mtime });
+        break;
+      }
+      case 'file': {
+        await this.clear(rel, false);
+        // O_EXCL|O_NOFOLLOW: the path was just cleared, so anything there now is an attack or a bug.
+        const handle = await open(full, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+        try {
+          for await (const chunk of entry.body()) await handle.write(chunk);
+          if (this.isRoot) await handle.chown(entry.uid, entry.gid);
+          await handle.chmod(entry.mode); // after chown, which clears setuid bits
+          await handle.utimes(entry.mtime, entry.mtime);
+        } finally {
+          await handle.close();
+        }
+        break;
+      }
+      case 'symlink': {
+        if (entry.linkname === '') throw new EntryError(entry.path, 'symbolic link without a target');
+        await this.clear(rel, false);
+        await symlink(entry.linkname, full);
+        await this.setOwner(full, entry.uid, entry.gid);
+        await lutimes(full, entry.mtime, entry.mtime);
+        break;
+      }
+      case 'link': {
+        const target = this.normalize(entry.linkname, entry.path, 'hard link target');
+        if (target === '') throw new EntryError(entry.path, 'hard link target is the layer directory');
+        await this.checkParents(target, entry.path, 'hard link target');
+        const stats = await lstat(this.full(target)).catch(() => undefined);
+        if (!stats) throw new EntryError(entry.path, `hard link target "${target}" is not in the layer`);
+        if (stats.isDirectory()) throw new EntryError(entry.path, `hard link target "${target}" is a directory`);
+        if (target === rel) break;
+        await this.clear(rel, false);
+        await link(this.full(target), full);
+        break;
+      }
+      case 'char':
+      case 'block':
+      case 'fifo': {
+        if (entry.type !== 'fifo' && !this.isRoot) throw new EntryError(entry.path, 'device nodes can only be unpacked as root');
+        await this.clear(rel, false);
+        await this.mknod(full, entry.type, entry.devmajor, entry.devminor);
+        await this.setOwner(full, entry.uid, entry.gid);
+        await chmod(full, entry.mode);
+        await lutimes(full, entry.mtime, entry.mtime);
+        break;
+      }
+    }
+    this.collectXattrs(rel, entry);
+  }
+
+  private async mknod(full: string, type: 'char' | 'block' | 'fifo', major: number, minor: number): Promise<void> {
+    const args = type === 'fifo' ? [full, 'p'] : [full, type === 'char' ? 'c' : 'b', String(major), String(minor)];
+    try {
+      await execFileAsync('mknod', ['-m', '0600', ...args]);
+    } catch (err) {
+      const stderr = (err as { stderr?: string }).stderr?.trim();
+      throw new Error(`mknod: ${stderr || (err as Error).message}`);
+    }
+  }
+
+  /** `.wh.<name>` becomes overlayfs's whiteout (a 0/0 char device); `.wh..wh..opq` marks its directory opaque. */
+  private async applyWhiteout(entry: TarStreamEntry, parent: string, base: string): Promise<void> {
+    if (base === opaqueWhiteout) {
+      await this.ensureDir(parent, entry.path);
+      this.opaqueDirs.add(parent);
+      return;
+    }
+    // Other `.wh..wh.` names are aufs bookkeeping (hard link directories) with no meaning here.
+    if (base.startsWith(`${whiteoutPrefix}${whiteoutPrefix}`)) return;
+    const name = base.slice(whiteoutPrefix.length);
+    if (name === '' || name === '.' || name === '..') throw new EntryError(entry.path, 'invalid whiteout name');
+    if (!this.isRoot) throw new EntryError(entry.path, 'whiteouts are device nodes and can only be unpacked as root');
+    await this.ensureDir(parent, entry.path);
+    const rel = parent ? `${parent}/${name}` : name;
+    await this.clear(rel, false);
+    const full = this.full(rel);
+    await this.mknod(full, 'char', 0, 0);
+    await lchown(full, entry.uid, entry.gid);
+    await chmod(full, 0);
+    await lutimes(full, entry.mtime, entry.mtime);
+  }
+
+  private collectXattrs(rel: string, entry: TarStreamEntry): void {
+    for (const [name, value] of entry.xattrs) {
+      // overlayfs interprets its own xattrs (redirects, metacopy): a layer must not plant them.
+      if (name.startsWith('trusted.overlay.')) {
+        this.warn(`layer entry "${entry.path}": ignoring xattr "${name}"`);
+        continue;
+      }
+      this.xattrs.push({ path: rel || '.', name, value });
+    }
+  }
+
+  /** Work that must follow all entries: opaque markers, other xattrs, directory modes and mtimes (deepest first). */
+  async finish(): Promise<void> {
+    const opaque: XattrRecord[] = [...this.opaqueDirs].map((dir) => ({ path: dir || '.', name: opaqueXattr, value: Buffer.from('y') }));
+    await applyXattrs(this.root, opaque);
+    if (this.xattrs.length) {
+      try {
+        await applyXattrs(this.root, this.xattrs);
+      } catch (err) {
+        this.warn(`some extended attributes of the layer were not set: ${(err as Error).message}`);
+      }
+    }
+    const dirs = [...this.dirMeta.entries()].sort((a, b) => b[0].split('/').length - a[0].split('/').length);
+    for (const [rel, meta] of dirs) {
+      const full = this.full(rel);
+      const stats = await lstat(full).catch(() => undefined);
+      if (!stats?.isDirectory()) continue;
+      await chmod(full, meta.mode);
+      await utimes(full, meta.mtime, meta.mtime);
+    }
+  }
+}
+
+function layerLabel(digest: string | undefined): string {
+  return digest ? `layer ${digest}` : 'layer';
+}
+
+/** Converts anything thrown while unpacking into an ImageError naming the layer (and entry). */
+function toImageError(err: unknown, digest: string | undefined): ImageError {
+  if (err instanceof ImageError) return err;
+  const label = layerLabel(digest);
+  if (err instanceof EntryError) return new ImageError(`${label} entry ${JSON.stringify(err.entryPath)}: ${err.message}`);
+  if (err instanceof TarFormatError) return new ImageError(`${label} is not a valid tar archive: ${err.message}`);
+  const message = err instanceof Error ? err.message : String(err);
+  return new ImageError(`${label} could not be unpacked: ${message}`, undefined, { cause: err });
+}
+
+/**
+ * Unpacks a layer stream into `dest` and returns its diff id (sha256 of the uncompressed tar,
+ * computed while streaming). On any error the partial directory is removed and an ImageError is
+ * thrown; `dest` appears only complete, by rename.
+ */
+export async function unpackLayer(input: NodeJS.ReadableStream, options: UnpackOptions): Promise<{ diffId: string }> {
+  const { dest, mediaType, digest } = options;
+  const warn = options.warn ?? ((message: string) => process.stderr.write(`warning: ${message}\n`));
+  if (!isLayerMediaType(mediaType)) {
+    (input as { destroy?: () => void }).destroy?.();
+    throw new ImageError(`${layerLabel(digest)} has unsupported media type "${mediaType}"`, undefined, { hint: 'berth unpacks OCI and Docker tar layers (plain, gzip or zstd)' });
+  }
+  const temp = `${dest}.tmp-${randomBytes(6).toString('hex')}`;
+  await mkdir(temp, { mode: 0o755 });
+  try {
+    const hash = createHash('sha256');
+    async function* hashed(): AsyncGenerator<Buffer> {
+      for await (const chunk of decompressStream(input as AsyncIterable<Buffer>)) {
+        hash.update(chunk);
+        yield chunk;
+      }
+    }
+    const reader = new ByteReader(hashed());
+    const writer = new LayerWriter(temp, warn);
+    for await (const entry of readTar(reader)) await writer.apply(entry);
+    await reader.drain();
+    await writer.finish();
+    const diffId = `sha256:${hash.digest('hex')}`;
+    await rename(temp, dest);
+    return { diffId };
+  } catch (err) {
+    (input as { destroy?: () => void }).destroy?.();
+    await rm(temp, { recursive: true, force: true });
+    throw toImageError(err, digest);
+  }
+}

@@ -1,0 +1,4 @@
+/** The content-addressed image store: blobs, refs, unpacked layers, lock and gc. */
+export { ImageStore, writeFileAtomic } from './image-store.js';
+export type { StoredImage, GcResult } from './image-store.js';
+export { withFileLock } from './lock.js';

@@ -1,0 +1,89 @@
+/**
+ * The loader's entry point: from LoadOptions to one merged, interpolated compose document
+ * with positions. Steps follow Compose: read `.env` of the working directory to learn
+ * COMPOSE_FILE, find the files, settle the project directory, read its `.env` (or the named
+ * env files), then load each file (interpolate, include, extends) and merge them in order.
+ */
+import path from 'node:path';
+import { resolveEnvironment, environmentLookup, splitList, type ResolvedEnvironment } from './environment.js';
+import { discoverFiles } from './discover-files.js';
+import { LoadSession } from './load-session.js';
+import { mergeValues } from './merge.js';
+import { resolveProjectName } from './project-name.js';
+import { createSourceIndex } from './source-index.js';
+import { placeOf, tagOf, type Place } from './source-meta.js';
+import type { LoadedCompose, LoadOptions } from './types.js';
+
+/** Loads the compose project described by `options` (flags, environment, files on disk). */
+export async function loadCompose(options: LoadOptions): Promise<LoadedCompose> {
+  const cwd = path.resolve(options.cwd);
+  const processEnv = options.env ?? process.env;
+  const flagProjectDir = options.projectDirectory ? path.resolve(cwd, options.projectDirectory) : undefined;
+  const session = new LoadSession(cwd, options.interpolate !== false);
+  const envAt = (dir: string): ResolvedEnvironment =>
+    resolveEnvironment({ processEnv, cwd, envFiles: options.envFiles, dotenvDir: dir, display: (f) => session.display(f) });
+
+  // The working directory's .env may set COMPOSE_FILE and friends, so it is read first.
+  const firstDir = flagProjectDir ?? cwd;
+  let env = envAt(firstDir);
+  const { files } = discoverFiles(cwd, options.files, env.values);
+  const projectDirectory = flagProjectDir ?? (files[0] !== '-' ? path.dirname(files[0]) : cwd);
+  if (projectDirectory !== firstDir) env = envAt(projectDirectory);
+
+  if (files.includes('-')) session.stdinText = await readStdin(options);
+  const lookup = environmentLookup(env);
+  let document: Record<string, unknown> | undefined;
+  let rootPlace: Place | undefined;
+  for (let i = 0; i < files.length; i++) {
+    const via = i === 0 ? undefined : `override file ${session.display(files[i])}`;
+    const parsed = session.processFile(files[i], projectDirectory, lookup, via, []);
+    rootPlace ??= parsed.place;
+    // The first file is taken as is (its `!reset` keys are dropped); later ones merge onto it.
+    document = document ? (mergeValues(document, parsed.data) as Record<string, unknown>) : dropResets(parsed.data);
+  }
+  if (!document) throw new Error('no compose files to load');
+
+  const namePlace = placeOf(document, 'name');
+  const projectName = resolveProjectName({
+    flag: options.projectName,
+    environment: env.values.COMPOSE_PROJECT_NAME,
+    file: typeof document.name === 'string' || typeof document.name === 'number'
+      ? { name: String(document.name), where: namePlace && { file: namePlace.file, line: namePlace.line, column: namePlace.column } }
+      : undefined,
+    projectDirectory,
+  });
+  // Like Compose, --profile flags replace COMPOSE_PROFILES rather than adding to it.
+  const profiles = options.profiles && options.profiles.length > 0 ? [...options.profiles] : splitList(env.values.COMPOSE_PROFILES, ',');
+
+  return {
+    projectName,
+    projectDirectory,
+    configFiles: files,
+    envFiles: env.files,
+    environment: env.values,
+    profiles,
+    document,
+    sources: createSourceIndex(document, rootPlace ?? { file: session.display(files[0]), line: 1, column: 1 }),
+    warnings: session.warnings,
+  };
+}
+
+async function readStdin(options: LoadOptions): Promise<string> {
+  if (options.readStdin) return options.readStdin();
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** `!reset` written where nothing came before removes the key, in the top two levels and services. */
+function dropResets(document: Record<string, unknown>): Record<string, unknown> {
+  const visit = (node: unknown, depth: number): void => {
+    if (typeof node !== 'object' || node === null || depth > 3) return;
+    for (const key of Object.keys(node)) {
+      if (tagOf(node, key) === 'reset') delete (node as Record<string, unknown>)[key];
+      else visit((node as Record<string, unknown>)[key], depth + 1);
+    }
+  };
+  visit(document, 0);
+  return document;
+}

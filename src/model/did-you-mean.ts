@@ -1,0 +1,35 @@
+/** Suggestions for misspelled names in error hints. */
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length];
+}
+
+/** The candidate closest to `name` when it is close enough to be a likely typo. */
+export function closestName(name: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of [...candidates].sort()) {
+    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) { best = candidate; bestDistance = distance; }
+  }
+  return best !== undefined && bestDistance <= Math.max(1, Math.floor(name.length / 3)) ? best : undefined;
+}
+
+/** A hint listing the defined names and the likely intended one: `defined services are "a", "b"; did you mean "a"?`. */
+export function namesHint(kind: string, name: string, candidates: Iterable<string>): string {
+  const sorted = [...candidates].sort();
+  if (sorted.length === 0) return `no ${kind} is defined`;
+  const list = sorted.map((candidate) => `"${candidate}"`).join(', ');
+  const guess = closestName(name, sorted);
+  return `defined ${kind} ${sorted.length === 1 ? 'is' : 'are'} ${list}${guess ? `; did you mean "${guess}"?` : ''}`;
+}

@@ -1,0 +1,46 @@
+/** Shared plumbing of the checks that run after the schema: reading the document, recording issues. */
+import type { SourceRef, ValidationIssue } from '../errors.js';
+import type { SourceIndex } from '../load/types.js';
+
+/** A key path from the document root. */
+export type KeyPath = readonly (string | number)[];
+
+/** A plain mapping from the document. */
+export type Mapping = Record<string, unknown>;
+
+/** True for a YAML mapping (not a list, not null). */
+export function isMapping(value: unknown): value is Mapping {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** What every check gets: the document, positions, and where to put issues. */
+export class CheckContext {
+  readonly issues: ValidationIssue[] = [];
+  constructor(
+    readonly document: Mapping,
+    private readonly sources: SourceIndex,
+  ) {}
+
+  /** Position of the value at `path` (nearest ancestor when not recorded). */
+  at(path: KeyPath): SourceRef | undefined {
+    return this.sources.lookup(path);
+  }
+
+  /** Records one issue located at `path`. */
+  report(path: KeyPath, message: string, hint?: string): void {
+    this.issues.push({ message, source: this.at(path), ...(hint === undefined ? {} : { hint }) });
+  }
+
+  /** The top-level section `key` as a mapping (empty when absent or not a mapping). */
+  section(key: string): Mapping {
+    const value = this.document[key];
+    return isMapping(value) ? value : {};
+  }
+
+  /** Each service name with its definition, skipping definitions the schema already rejected. */
+  *services(): Generator<[string, Mapping]> {
+    for (const [name, service] of Object.entries(this.section('services'))) {
+      if (isMapping(service)) yield [name, service];
+    }
+  }
+}
