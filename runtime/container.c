@@ -164,7 +164,7 @@ static void cleanup_failed(const char *dir, const char *cgpath, pid_t child, pid
   if (child > 0) { kill(child, SIGKILL); }
   if (monitor > 0) kill(monitor, SIGKILL);
   if (child > 0) waitpid(child, NULL, 0);
-  for (int i = 0; i < 200 && monitor > 0 && kill(monitor, 0) == 0; i++) { struct timespec ts = {0, 10000000}; nanosleep(&ts, NULL); }
+  for (int i = 0; i < 200 && monitor > 0 && proc_start_time(monitor) != 0; i++) { struct timespec ts = {0, 10000000}; nanosleep(&ts, NULL); }
   if (cgpath[0]) cg_destroy(cgpath);
   rm_rf(dir);
   err_set_raw(keep, e);
@@ -188,20 +188,28 @@ int container_create(struct create_opts *o) {
   if (!valid_id(o->id)) return failx("invalid container id \"%s\" (letters, digits, _ + - . allowed)", o->id);
   char path[PATH_MAX + 32]; snprintf(path, sizeof path, "%s/config.json", c.bundle);
   struct jv *cfg = json_load(path);
-  if (!cfg) return wrap("load bundle");
+  if (!cfg) return wrap("create container \"%s\": load bundle", o->id);
   c.cfg = cfg;
   const char *ver = jstr(jget(cfg, "ociVersion"), "");
-  if (strncmp(ver, "1.", 2)) return failx("unsupported ociVersion \"%s\" (1.x expected)", ver);
+  if (strncmp(ver, "1.", 2)) { failx("unsupported ociVersion \"%s\" (1.x expected)", ver); goto early; }
   struct jv *args = jpath(cfg, "process.args");
-  if (!args || !args->child) return failx("process.args must not be empty");
-  if (seccomp_check(cfg) < 0) return -1;
-  if (jbool(jpath(cfg, "process.terminal"), 0) && !o->console_socket && !o->attached_run)
-    return failx("process.terminal needs --console-socket when the container is detached");
+  if (!args || !args->child) { failx("process.args must not be empty"); goto early; }
+  if (seccomp_check(cfg) < 0) goto early;
+  if (jbool(jpath(cfg, "process.terminal"), 0) && !o->console_socket && !o->attached_run) {
+    failx("process.terminal needs --console-socket when the container is detached");
+    goto early;
+  }
+  const char *rp = jstr(jpath(cfg, "root.path"), "rootfs");
+  char rootfs[PATH_MAX + 8];
+  if (rp[0] == '/') snprintf(rootfs, sizeof rootfs, "%s", rp); else snprintf(rootfs, sizeof rootfs, "%s/%s", c.bundle, rp);
+  struct stat rsb;
+  if (stat(rootfs, &rsb) < 0) { fail(errno, "rootfs \"%s\"", rootfs); goto early; }
+  if (!S_ISDIR(rsb.st_mode)) { failx("rootfs \"%s\" is not a directory", rootfs); goto early; }
   struct ns_plan ns;
-  if (ns_plan(cfg, &ns) < 0) return wrap("namespaces");
+  if (ns_plan(cfg, &ns) < 0) { wrap("namespaces"); goto early; }
   c.ns = &ns;
   c.cgv2 = cg_version() == 2;
-  if (cg_path_for(cfg, o->id, c.cgpath, sizeof c.cgpath) < 0) return -1;
+  if (cg_path_for(cfg, o->id, c.cgpath, sizeof c.cgpath) < 0) goto early;
   /* state dir: its creation is the lock against a second container with the same id */
   char mk[4200]; snprintf(mk, sizeof mk, "%s", g_root);
   for (char *p = mk + 1; *p; p++) if (*p == '/') { *p = 0; mkdir(mk, 0711); *p = '/'; }
@@ -214,8 +222,10 @@ int container_create(struct create_opts *o) {
   now_rfc3339(st.created, sizeof st.created);
   st.annotations = jget(cfg, "annotations");
   if (mkdir(st.dir, 0700) < 0) {
-    if (errno == EEXIST) return failx("container \"%s\" already exists", o->id);
-    return fail(errno, "create state dir \"%s\"", st.dir);
+    if (errno == EEXIST) failx("container \"%s\" already exists", o->id);
+    else fail(errno, "create state dir \"%s\"", st.dir);
+    json_free(cfg);
+    return -1;
   }
   c.hookst = st;
   pid_t child = -1, monitor = -1;
@@ -315,6 +325,9 @@ int container_create(struct create_opts *o) {
   if (do_delete(&st, cfg) < 0) err_report();
   json_free(cfg);
   return code;
+early:
+  json_free(cfg);
+  return wrap("create container \"%s\"", o->id);
 fail_sp:
   close(sp[0]);
 fail:

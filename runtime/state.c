@@ -132,6 +132,14 @@ int state_load(const char *id, struct state *st) {
   snprintf(path, sizeof path, "%s/started", st->dir);
   if (read_file(path, st->started, sizeof st->started) < 0) st->started[0] = 0, err_set_raw("", 0);
   load_exit(st);
+  /* the container is gone but its monitor is still draining logs: wait briefly for exit.json so
+   * that "stopped" always comes with its exit code */
+  for (int i = 0; i < 200 && !st->have_exit && st->monitor > 0 && st->pid > 0 &&
+       proc_start_time(st->pid) != st->start_time && proc_start_time(st->monitor) != 0; i++) {
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    load_exit(st);
+  }
   return 0;
 }
 

@@ -84,8 +84,13 @@ function mergeMappings(base: Record<string, unknown>, override: Record<string, u
     if (tag === 'override' || !Object.hasOwn(out, key)) out[key] = cloneWithPlaces(override[key]);
     else {
       path.push(key);
-      out[key] = mergeValues(out[key], override[key], path);
+      const merged = mergeValues(out[key], override[key], path);
+      const replaced = ruleFor(path)?.kind === 'replace';
       path.pop();
+      // A collection merged with an earlier one keeps the place where it was first written.
+      const combined = !replaced && typeof out[key] === 'object' && out[key] !== null && typeof override[key] === 'object' && override[key] !== null;
+      out[key] = merged;
+      if (combined) continue;
     }
     setPlace(out, key, placeOf(override, key));
   }
@@ -122,9 +127,16 @@ function mergeByRule(rule: Rule, base: unknown, override: unknown, path: string[
         return cloneWithPlaces(override);
       }
       return isMapping(base) && isMapping(override) ? mergeMappings(base, override, path) : cloneWithPlaces(override);
-    case 'replaceEntries':
+    case 'replaceEntries': {
       if (!isMapping(base) || !isMapping(override)) return cloneWithPlaces(override);
-      return mergeMappings(base, override, []);
+      const out = cloneWithPlaces(base);
+      for (const key of Object.keys(override)) {
+        if (tagOf(override, key) === 'reset') delete out[key];
+        else out[key] = cloneWithPlaces(override[key]);
+        copyEntry(override, key, out, key);
+      }
+      return out;
+    }
   }
 }
 

@@ -11,7 +11,7 @@ import { placeOf, setPlace, setTag, type Place } from './source-meta.js';
 /** Largest compose file berth reads; bigger files are refused before parsing (bounded time and memory). */
 export const MAX_COMPOSE_FILE_BYTES = 10 * 1024 * 1024;
 /** Most values YAML aliases may expand to in one file; beyond this it is an alias bomb. */
-export const MAX_ALIAS_EXPANSION = 1_000_000;
+export const MAX_ALIAS_EXPANSION = 250_000;
 
 /** Rewrites one string scalar (interpolation); `path` is the key path of the value. */
 export type ScalarHook = (text: string, path: readonly (string | number)[], place: Place) => { value: unknown; place: Place };
@@ -110,7 +110,7 @@ class Converter {
       }
       return out;
     }
-    if (isScalar(node)) return node.value;
+    if (isScalar(node)) return scalarValue(node);
     return null;
   }
 
@@ -198,6 +198,14 @@ class Converter {
       }
     }
   }
+}
+
+/** Plain `0755` is octal, as in the YAML 1.1 style Compose files use for file modes. */
+function scalarValue(node: { value: unknown; source?: string; type?: string }): unknown {
+  if (typeof node.value === 'number' && node.type === 'PLAIN' && typeof node.source === 'string' && /^0[0-7]+$/.test(node.source)) {
+    return parseInt(node.source, 8);
+  }
+  return node.value;
 }
 
 function tagName(node: unknown): 'reset' | 'override' | undefined {

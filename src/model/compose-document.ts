@@ -18,6 +18,7 @@ const serviceOrder = [
 ];
 const portOrder = ['name', 'mode', 'host_ip', 'target', 'published', 'protocol', 'app_protocol'];
 const mountOrder = ['type', 'source', 'target', 'read_only', 'consistency', 'bind', 'volume', 'tmpfs', 'image'];
+const bindOrder = ['propagation', 'create_host_path', 'selinux'];
 const buildOrder = ['context', 'dockerfile', 'dockerfile_inline', 'entitlements', 'args', 'ssh', 'labels', 'cache_from', 'cache_to', 'no_cache', 'additional_contexts', 'network', 'pull', 'target', 'shm_size', 'extra_hosts', 'isolation', 'privileged', 'secrets', 'tags', 'ulimits', 'platforms'];
 const healthOrder = ['test', 'timeout', 'interval', 'retries', 'start_period', 'start_interval', 'disable'];
 const networkOrder = ['name', 'driver', 'driver_opts', 'ipam', 'external', 'internal', 'attachable', 'labels', 'enable_ipv4', 'enable_ipv6'];
@@ -65,7 +66,13 @@ export function serviceDocument(service: Service, options: ComposeDocumentOption
   }
   const result = ordered(value, serviceOrder, ['name', 'source']);
   if (Array.isArray(service.ports)) result.ports = service.ports.map((port) => ordered({ ...port }, portOrder));
-  if (Array.isArray(service.volumes)) result.volumes = service.volumes.map((mount) => ordered({ ...mount }, mountOrder));
+  if (Array.isArray(service.volumes)) {
+    result.volumes = service.volumes.map((mount) => {
+      const printed = ordered({ ...mount }, mountOrder);
+      if (mount.bind) printed.bind = ordered({ ...mount.bind }, bindOrder);
+      return printed;
+    });
+  }
   if (service.build) result.build = ordered({ ...service.build }, buildOrder);
   if (service.healthcheck) result.healthcheck = ordered({ ...service.healthcheck }, healthOrder);
   return result;

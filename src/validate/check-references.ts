@@ -5,7 +5,12 @@
  */
 import { CheckContext, isMapping, type KeyPath, type Mapping } from './context.js';
 import { didYouMean, quoteList } from './did-you-mean.js';
-import { isHostPath, parseVolumeSpec } from './syntax/index.js';
+import { isHostPath } from './syntax/index.js';
+
+/** A name still holding `${VAR}` (loaded with --no-interpolate) cannot be looked up yet. */
+function unresolved(name: string): boolean {
+  return name.includes('$');
+}
 
 /** The hint for an undefined name: what is defined, and the closest match. */
 function definedHint(kind: string, defined: string[], name: string, declareIn?: string): string {
@@ -20,7 +25,10 @@ function definedHint(kind: string, defined: string[], name: string, declareIn?: 
 function checkServiceReferences(context: CheckContext, serviceNames: string[]): void {
   const known = new Set(serviceNames);
   const undefinedService = (path: KeyPath, serviceName: string, verb: string, target: string): void => {
-    context.report(path, `service "${serviceName}" ${verb} undefined service "${target}"`, definedHint('service', serviceNames, target));
+    if (unresolved(target)) return;
+    // The referring service is left out: it cannot be the answer.
+    const others = serviceNames.filter((name) => name !== serviceName);
+    context.report(path, `service "${serviceName}" ${verb} undefined service "${target}"`, definedHint('service', others, target));
   };
   for (const [serviceName, service] of context.services()) {
     const base: KeyPath = ['services', serviceName];
@@ -81,7 +89,7 @@ function checkNetworks(context: CheckContext): void {
         ? Object.keys(networks).map((name) => [name, ['services', serviceName, 'networks', name]] as [string, KeyPath])
         : [];
     for (const [name, path] of entries) {
-      if (!known.has(name)) context.report(path, `service "${serviceName}" uses undefined network "${name}"`, definedHint('network', defined, name, 'networks'));
+      if (!known.has(name) && !unresolved(name)) context.report(path, `service "${serviceName}" uses undefined network "${name}"`, definedHint('network', defined, name, 'networks'));
     }
     if (networks !== undefined && typeof service.network_mode === 'string' && entries.length > 0) {
       context.report(['services', serviceName, 'network_mode'], `service "${serviceName}" sets both "network_mode" and "networks"`, 'they exclude each other: keep one of them');
@@ -90,14 +98,11 @@ function checkNetworks(context: CheckContext): void {
 }
 
 /** The named-volume source of one service mount, or undefined for binds, anonymous volumes, tmpfs. */
-function namedVolume(entry: unknown): string | undefined {
+function namedVolume(context: CheckContext, entry: unknown): string | undefined {
   if (typeof entry === 'string') {
-    try {
-      const spec = parseVolumeSpec(entry);
-      return spec.type === 'volume' ? spec.source : undefined;
-    } catch {
-      return undefined; // reported by the value checks
-    }
+    const spec = context.volumeSpec(entry);
+    // A malformed string is reported by the value checks.
+    return spec instanceof Error || spec.type !== 'volume' ? undefined : spec.source;
   }
   if (isMapping(entry) && entry.type === 'volume' && typeof entry.source === 'string' && entry.source !== '' && !isHostPath(entry.source)) return entry.source;
   return undefined;
@@ -113,8 +118,8 @@ function checkDeclaredResources(context: CheckContext): void {
     const base: KeyPath = ['services', serviceName];
     if (Array.isArray(service.volumes)) {
       service.volumes.forEach((entry, index) => {
-        const name = namedVolume(entry);
-        if (name !== undefined && !volumes.includes(name)) {
+        const name = namedVolume(context, entry);
+        if (name !== undefined && !volumes.includes(name) && !unresolved(name)) {
           context.report([...base, 'volumes', index], `service "${serviceName}" uses undefined volume "${name}"`, definedHint('volume', volumes, name, 'volumes'));
         }
       });
@@ -124,7 +129,7 @@ function checkDeclaredResources(context: CheckContext): void {
       if (!Array.isArray(list)) return;
       list.forEach((entry, index) => {
         const name = typeof entry === 'string' ? entry : isMapping(entry) && typeof entry.source === 'string' ? entry.source : undefined;
-        if (name !== undefined && !defined.includes(name)) {
+        if (name !== undefined && !defined.includes(name) && !unresolved(name)) {
           context.report([...ownerPath, key, index], `service "${serviceName}" uses undefined ${kind} "${name}"`, definedHint(kind, defined, name, key));
         }
       });
@@ -139,7 +144,7 @@ function checkDeclaredResources(context: CheckContext): void {
         ? Object.keys(serviceModels).map((name) => [name, [...base, 'models', name]] as [string, KeyPath])
         : [];
     for (const [name, path] of modelNames) {
-      if (!models.includes(name)) context.report(path, `service "${serviceName}" uses undefined model "${name}"`, definedHint('model', models, name, 'models'));
+      if (!models.includes(name) && !unresolved(name)) context.report(path, `service "${serviceName}" uses undefined model "${name}"`, definedHint('model', models, name, 'models'));
     }
   }
 }

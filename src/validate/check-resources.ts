@@ -5,7 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { CheckContext, isMapping, type KeyPath } from './context.js';
-import { quoteList } from './did-you-mean.js';
+import { quoteAnd } from './did-you-mean.js';
 
 /** True for `10.0.0.0/24` or `fd00::/64`: an IP address and a prefix length that fits it. */
 export function isCidr(text: string): boolean {
@@ -28,7 +28,7 @@ function checkNetworkDefinitions(context: CheckContext): void {
     if (isExternal(network.external)) {
       const conflicting = ['driver', 'driver_opts', 'ipam', 'internal', 'attachable', 'enable_ipv4', 'enable_ipv6'].filter((key) => network[key] !== undefined);
       if (conflicting.length > 0) {
-        context.report([...base, conflicting[0]], `external network "${networkName}" cannot set ${quoteList(conflicting)}`, 'an external network is created outside the project; remove these keys or "external"');
+        context.report([...base, conflicting[0]], `external network "${networkName}" cannot set ${quoteAnd(conflicting)}`, 'an external network is created outside the project; remove these keys or "external"');
       }
     }
     const ipam = network.ipam;
@@ -62,7 +62,7 @@ function checkVolumeDefinitions(context: CheckContext): void {
     if (!isMapping(volume) || !isExternal(volume.external)) continue;
     const conflicting = ['driver', 'driver_opts'].filter((key) => volume[key] !== undefined);
     if (conflicting.length > 0) {
-      context.report(['volumes', volumeName, conflicting[0]], `external volume "${volumeName}" cannot set ${quoteList(conflicting)}`, 'an external volume is created outside the project; remove these keys or "external"');
+      context.report(['volumes', volumeName, conflicting[0]], `external volume "${volumeName}" cannot set ${quoteAnd(conflicting)}`, 'an external volume is created outside the project; remove these keys or "external"');
     }
   }
 }
@@ -76,9 +76,9 @@ function checkFileResources(context: CheckContext, section: 'secrets' | 'configs
     const given = sourceKeys.filter((key) => definition[key] !== undefined && !(key === 'external' && !isExternal(definition[key])));
     // A driver (secrets) can provide the content itself.
     if (given.length === 0 && definition.driver === undefined) {
-      context.report([section, name], `${kind} "${name}" has no content source`, `set one of ${quoteList(sourceKeys)}`);
+      context.report([section, name], `${kind} "${name}" has no content source`, `set one of ${quoteAnd(sourceKeys, 'or')}`);
     } else if (given.length > 1) {
-      context.report([section, name, given[1]], `${kind} "${name}" sets ${quoteList(given)}`, `use only one of ${quoteList(sourceKeys)}`);
+      context.report([section, name, given[1]], `${kind} "${name}" has more than one content source: ${quoteAnd(given)}`, `use only one of ${quoteAnd(sourceKeys, 'or')}`);
     }
   }
 }

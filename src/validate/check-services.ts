@@ -5,8 +5,8 @@
  */
 import { isIP } from 'node:net';
 import { CheckContext, isMapping, type KeyPath, type Mapping } from './context.js';
-import { quoteList } from './did-you-mean.js';
-import { parseByteSize, parseDuration, parseExposeSpec, parsePortSpec, parseVolumeSpec } from './syntax/index.js';
+import { quoteAnd } from './did-you-mean.js';
+import { parseByteSize, parseDuration, parseExposeSpec, parsePortSpec } from './syntax/index.js';
 
 /** Values still holding `${VAR}` (loaded with --no-interpolate) cannot be checked yet. */
 function uninterpolated(value: string): boolean {
@@ -95,10 +95,9 @@ function checkVolumes(context: CheckContext, serviceName: string, service: Mappi
     const path: KeyPath = ['services', serviceName, 'volumes', index];
     if (typeof entry === 'string') {
       if (uninterpolated(entry)) return;
-      try {
-        parseVolumeSpec(entry);
-      } catch (error) {
-        context.report(path, `invalid volume ${JSON.stringify(entry)} in service "${serviceName}": ${(error as Error).message}`, 'write volumes as "SOURCE:TARGET[:MODE]", e.g. "data:/var/lib/data" or "./src:/app:ro"');
+      const spec = context.volumeSpec(entry);
+      if (spec instanceof Error) {
+        context.report(path, `invalid volume ${JSON.stringify(entry)} in service "${serviceName}": ${spec.message}`, 'write volumes as "SOURCE:TARGET[:MODE]", e.g. "data:/var/lib/data" or "./src:/app:ro"');
       }
     } else if (isMapping(entry)) {
       const target = entry.target;
@@ -231,7 +230,7 @@ function checkContainerNames(context: CheckContext): void {
   for (const [name, serviceNames] of owners) {
     if (serviceNames.length < 2) continue;
     for (const serviceName of serviceNames.slice(1)) {
-      context.report(['services', serviceName, 'container_name'], `container name "${name}" is used by services ${quoteList(serviceNames)}`, 'container names must be unique: rename all but one');
+      context.report(['services', serviceName, 'container_name'], `container name "${name}" is used by services ${quoteAnd(serviceNames)}`, 'container names must be unique: rename all but one');
     }
   }
 }

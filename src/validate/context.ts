@@ -1,6 +1,7 @@
 /** Shared plumbing of the checks that run after the schema: reading the document, recording issues. */
 import type { SourceRef, ValidationIssue } from '../errors.js';
 import type { SourceIndex } from '../load/types.js';
+import { parseVolumeSpec, type VolumeSpec } from './syntax/index.js';
 
 /** A key path from the document root. */
 export type KeyPath = readonly (string | number)[];
@@ -16,6 +17,8 @@ export function isMapping(value: unknown): value is Mapping {
 /** What every check gets: the document, positions, and where to put issues. */
 export class CheckContext {
   readonly issues: ValidationIssue[] = [];
+  private serviceList: [string, Mapping][] | undefined;
+  private readonly volumeSpecs = new Map<string, VolumeSpec | Error>();
   constructor(
     readonly document: Mapping,
     private readonly sources: SourceIndex,
@@ -38,9 +41,22 @@ export class CheckContext {
   }
 
   /** Each service name with its definition, skipping definitions the schema already rejected. */
-  *services(): Generator<[string, Mapping]> {
-    for (const [name, service] of Object.entries(this.section('services'))) {
-      if (isMapping(service)) yield [name, service];
+  services(): readonly [string, Mapping][] {
+    this.serviceList ??= Object.entries(this.section('services')).filter((entry): entry is [string, Mapping] => isMapping(entry[1]));
+    return this.serviceList;
+  }
+
+  /** parseVolumeSpec, remembered: several checks look at the same mount strings. */
+  volumeSpec(text: string): VolumeSpec | Error {
+    let spec = this.volumeSpecs.get(text);
+    if (spec === undefined) {
+      try {
+        spec = parseVolumeSpec(text);
+      } catch (error) {
+        spec = error as Error;
+      }
+      this.volumeSpecs.set(text, spec);
     }
+    return spec;
   }
 }

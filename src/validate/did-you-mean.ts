@@ -39,3 +39,9 @@ export function didYouMean(word: string, candidates: Iterable<string>): string |
 export function quoteList(names: Iterable<string>): string {
   return [...names].map((name) => `"${name}"`).join(', ');
 }
+
+/** Quotes and joins names as a sentence: `"web" and "api"`, `"a", "b" and "c"`. */
+export function quoteAnd(names: readonly string[], conjunction = 'and'): string {
+  const quoted = names.map((name) => `"${name}"`);
+  return quoted.length <= 1 ? quoted.join('') : `${quoted.slice(0, -1).join(', ')} ${conjunction} ${quoted[quoted.length - 1]}`;
+}

@@ -4,7 +4,7 @@
  * RS256 JWTs itself), waits until /v2/ answers, and stops everything by pid in t.after.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, X509Certificate } from 'node:crypto';
+import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign, X509Certificate } from 'node:crypto';
 import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -79,7 +79,7 @@ async function startTokenServer(dir: string, options: RegistryTestOptions, reque
   writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }));
   execFileSync('openssl', ['req', '-x509', '-new', '-key', keyFile, '-out', certFile, '-days', '2', '-subj', '/CN=berth-test-token'], { stdio: 'ignore' });
   const cert = new X509Certificate(readFileSync(certFile));
-  const kid = libtrustKeyId(createPublicKey(cert.publicKey).export({ type: 'spki', format: 'der' }));
+  const kid = libtrustKeyId(cert.publicKey.export({ type: 'spki', format: 'der' }));
   const signingKey = createPrivateKey(readFileSync(keyFile));
   const server = http.createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');

@@ -4,7 +4,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, existsSync, symlinkSync, chmodSync } from 'node:fs';
 import path from 'node:path';
 import { makeBusyboxRootfs, removeRootfs, haveBusybox } from '../helpers/busybox-rootfs.js';
 import { Sandbox, defaultConfig, mkdirDenyBpf, runtimeBin } from './bundle.js';
@@ -13,7 +13,7 @@ let rootfs = '';
 const box = new Sandbox();
 const canRun = process.getuid?.() === 0 && haveBusybox() && existsSync(runtimeBin);
 
-before(() => { if (canRun) rootfs = makeBusyboxRootfs(); });
+before(() => { if (canRun) { rootfs = makeBusyboxRootfs(); chmodSync(rootfs, 0o755); } });
 after(() => { box.cleanup(); if (rootfs) removeRootfs(rootfs); });
 
 function sh(script: string, edit?: (c: ReturnType<typeof defaultConfig>) => void) {
@@ -46,7 +46,7 @@ test('user, groups, env, cwd and umask are applied', (t) => {
     c.process.cwd = '/home/app/work';
   });
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stdout, 'uid=1000(app) gid=1000(app) groups=29(audio),50(staff),1000(app)\nhi there\n/home/app/work\n0027\n');
+  assert.equal(r.stdout, 'uid=1000(app) gid=1000(app) groups=29(audio),50(staff)\nhi there\n/home/app/work\n0027\n');
 });
 
 test('capabilities, no_new_privs and rlimits are as configured', (t) => {
@@ -110,10 +110,9 @@ test('a symlink in the image cannot redirect a mount out of the rootfs', (t) => 
   if (!canRun) return t.skip('needs root');
   const evil = path.join(box.dir, 'evil-target');
   mkdirSync(evil);
-  const src = path.join(box.dir, 'src'); mkdirSync(src);
   const own = makeBusyboxRootfs(box.dir);
-  const { symlinkSync } = require_fs();
   symlinkSync(evil, path.join(own, 'escape'));
+  mkdirSync(path.join(own, evil), { recursive: true }); // the same path inside the rootfs
   const cfg = defaultConfig(own, ['sh', '-c', 'ls /escape']);
   cfg.mounts.push({ destination: '/escape/inner', type: 'tmpfs', source: 'tmpfs', options: [] });
   const r = box.run(cfg);
@@ -137,12 +136,9 @@ test('init reaps zombies and forwards SIGTERM to its child', async (t) => {
   while (!running.stdout().includes('ready') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   const first = box.state(running.id);
   const ps = readFileSync(`/proc/${first.pid}/cmdline`, 'utf8');
-  assert.match(ps, /^sh\0-c/, 'the init is the runtime, exec happens in its child');
+  assert.match(ps, /berth-runtime/, 'PID 1 is the runtime acting as init; the command runs in its child');
   process.kill(first.pid, 'SIGTERM');
   const code = await running.done;
   assert.equal(running.stdout(), '0\nready\ngot-term\n');
   assert.equal(code, 5);
 });
-
-function require_fs() { return { symlinkSync: (a: string, b: string) => { (globalThis as unknown as { _fs?: unknown }); return symlink(a, b); } }; }
-import { symlinkSync as symlink } from 'node:fs';

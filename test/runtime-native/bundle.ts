@@ -33,7 +33,7 @@ export function defaultConfig(rootfs: string, args: string[]): OciConfig {
       env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOSTNAME=test'],
       cwd: '/',
       capabilities: { bounding: dockerCaps, effective: dockerCaps, permitted: dockerCaps, inheritable: [] },
-      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1048576, soft: 1048576 }],
+      rlimits: [],
       noNewPrivileges: false,
       oomScoreAdj: 0,
     },

@@ -10,7 +10,7 @@ import { formatPath } from '../../src/validate/describe.js';
 /** Parses `text` as `file` and returns what validation would receive from the loader. */
 export function inlineCompose(text: string, file = 'compose.yaml'): LoadedCompose {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter });
+  const doc = parseDocument(text, { lineCounter, merge: true });
   if (doc.errors.length > 0) throw doc.errors[0];
   const positions = new Map<string, SourceRef>();
   const record = (node: Node | null | undefined, path: (string | number)[]): void => {

@@ -47,7 +47,7 @@ services:
     volumes: ["\${DATA_DIR}:/data"]
     mem_limit: \${MEM}
     privileged: \${PRIV}
-    healthcheck: {interval: \${INTERVAL}}
+    healthcheck: {interval: "\${INTERVAL}"}
     restart: \${RESTART}
 `);
 });

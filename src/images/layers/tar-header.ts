@@ -148,7 +148,7 @@ export function encodePaxRecords(records: ReadonlyArray<readonly [string, Buffer
     const value = typeof rawValue === 'string' ? Buffer.from(rawValue, 'utf8') : rawValue;
     const body = Buffer.byteLength(key) + value.length + 3; // space, '=', newline
     let length = body + String(body).length;
-    if (String(length).length !== String(length - body).length) length += 1;
+    if (String(length).length !== String(body).length) length += 1;
     parts.push(Buffer.from(`${length} ${key}=`, 'utf8'), value, Buffer.from('\n'));
   }
   return Buffer.concat(parts);

@@ -18,10 +18,10 @@ export class ByteReader {
   private readonly chunks: Buffer[] = [];
   private buffered = 0;
   private ended = false;
-  private readonly iterator: AsyncIterator<Buffer | Uint8Array | string>;
+  private readonly iterator: AsyncIterator<Buffer | Uint8Array | string> | Iterator<Buffer | Uint8Array | string>;
 
-  constructor(source: AsyncIterable<Buffer | Uint8Array | string>) {
-    this.iterator = source[Symbol.asyncIterator]();
+  constructor(source: AsyncIterable<Buffer | Uint8Array | string> | Iterable<Buffer | Uint8Array | string>) {
+    this.iterator = Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]();
   }
 
   private async fill(wanted: number): Promise<void> {

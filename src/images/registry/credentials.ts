@@ -134,7 +134,7 @@ export async function storeCredentials(registry: string, credentials: { username
     config.auths = { ...config.auths, [key]: { auth: Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64') } };
   }
   const file = dockerConfigPath(env);
-  await writeFileAtomic(file, `${JSON.stringify(config, null, '\t')}\n`);
+  await writeFileAtomic(file, `${JSON.stringify(config, null, '\t')}\n`, 0o600);
   return file;
 }
 
@@ -153,6 +153,6 @@ export async function eraseCredentials(registry: string, env: NodeJS.ProcessEnv 
       found = true;
     }
   }
-  if (found) await writeFileAtomic(dockerConfigPath(env), `${JSON.stringify(config, null, '\t')}\n`);
+  if (found) await writeFileAtomic(dockerConfigPath(env), `${JSON.stringify(config, null, '\t')}\n`, 0o600);
   return found;
 }

@@ -13,3 +13,4 @@ export type { RegistryConfig, RegistryEndpoint } from './registry-config.js';
 export { hostPlatform, parsePlatform, formatPlatform, selectManifest } from './platform.js';
 export type { Platform } from './platform.js';
 export { clearTokenCache, parseChallenge } from './auth.js';
+export { shouldPull, pullPolicyInterval, parsePullInterval } from './pull-policy.js';

@@ -85,10 +85,10 @@ async function diskUsage(target: string): Promise<number> {
 }
 
 /** Writes `data` to `file` atomically (temp file in the same directory, then rename). */
-export async function writeFileAtomic(file: string, data: string | Buffer): Promise<void> {
+export async function writeFileAtomic(file: string, data: string | Buffer, mode = 0o644): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  await writeFile(tmp, data);
+  await writeFile(tmp, data, { mode });
   await rename(tmp, file);
 }
 
@@ -439,9 +439,10 @@ export class ImageStore {
   /**
    * Removes unreachable content. Without `all`, dangling images go; with `all`, every image whose
    * id, manifest digest or ref is not in `inUse` goes too. Then blobs and unpacked layers no
-   * remaining image (nor an in-use image id, nor a running pull) needs are deleted.
+   * remaining image (nor an in-use image id, nor a running pull) needs are deleted. `keepDangling`
+   * only collects unreferenced content (what `rmi` wants).
    */
-  async gc(options: { all?: boolean; inUse?: Set<string> } = {}): Promise<GcResult> {
+  async gc(options: { all?: boolean; inUse?: Set<string>; keepDangling?: boolean } = {}): Promise<GcResult> {
     const inUse = options.inUse ?? new Set<string>();
     return this.withLock(async () => {
       const state = await this.readState();
@@ -451,7 +452,7 @@ export class ImageStore {
         return manifest?.config?.digest !== undefined && inUse.has(manifest.config.digest);
       };
       const dangling: string[] = [];
-      for (const digest of state.dangling) if (await keepImage(digest, [])) dangling.push(digest);
+      for (const digest of state.dangling) if (options.keepDangling || (await keepImage(digest, []))) dangling.push(digest);
       state.dangling = dangling;
       if (options.all) {
         for (const [ref, digest] of Object.entries(state.refs)) {

@@ -1,0 +1,121 @@
+/**
+ * cgroup limits seen from inside (OOM kill, pids limit), hooks, terminals, and failures: the
+ * exact error text and nothing left behind (mounts, cgroup, state dir).
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, chmodSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { makeBusyboxRootfs, removeRootfs, haveBusybox } from '../helpers/busybox-rootfs.js';
+import { Sandbox, defaultConfig, runtimeBin } from './bundle.js';
+
+let rootfs = '';
+const box = new Sandbox();
+const canRun = process.getuid?.() === 0 && haveBusybox() && existsSync(runtimeBin);
+const cgroupV2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
+
+before(() => { if (canRun) { rootfs = makeBusyboxRootfs(); chmodSync(rootfs, 0o755); } });
+after(() => { box.cleanup(); if (rootfs) removeRootfs(rootfs); });
+
+/** Where a container's cgroup would be on this host (memory controller on v1). */
+function cgroupDir(id: string): string {
+  return cgroupV2 ? `/sys/fs/cgroup/berth/${id}` : `/sys/fs/cgroup/memory/berth/${id}`;
+}
+
+test('a memory hog over the limit is OOM-killed: exit 137', (t) => {
+  if (!canRun) return t.skip('needs root, busybox-static and runtime/build/berth-runtime');
+  const cfg = defaultConfig(rootfs, ['sh', '-c', 'dd if=/dev/zero of=/dev/null bs=96M count=1']);
+  cfg.linux.resources.memory = { limit: 32 * 1024 * 1024, swap: 32 * 1024 * 1024 };
+  const r = box.run(cfg);
+  assert.equal(r.code, 137, r.stderr);
+  assert.equal(existsSync(cgroupDir(r.id)), false, 'cgroup removed after run');
+});
+
+test('the pids limit stops a fork loop', (t) => {
+  if (!canRun) return t.skip('needs root');
+  // only shell builtins after the loop: at the limit nothing can fork any more
+  const script = 'for i in $(seq 1 30); do sleep 3 & done 2>/dev/null; f=/sys/fs/cgroup/pids/pids.current; [ -e $f ] || f=/sys/fs/cgroup/pids.current; read n < $f; echo $n';
+  const cfg = defaultConfig(rootfs, ['sh', '-c', script]);
+  cfg.linux.resources.pids = { limit: 10 };
+  const r = box.run(cfg);
+  assert.equal(r.stdout.trim(), '10', r.stderr);
+});
+
+test('hooks get the state on stdin: prestart, createRuntime, poststart, poststop', (t) => {
+  if (!canRun) return t.skip('needs root');
+  const out = (name: string) => path.join(box.dir, `${name}.json`);
+  const hook = (name: string) => ({ path: '/bin/sh', args: ['sh', '-c', `cat > ${out(name)}`], timeout: 5 });
+  const cfg = defaultConfig(rootfs, ['true']);
+  cfg.hooks = { prestart: [hook('prestart')], createRuntime: [hook('createRuntime')], poststart: [hook('poststart')], poststop: [hook('poststop')] };
+  const r = box.run(cfg);
+  assert.equal(r.code, 0, r.stderr);
+  for (const name of ['prestart', 'createRuntime', 'poststart', 'poststop']) {
+    const state = JSON.parse(readFileSync(out(name), 'utf8')) as { id: string; pid: number; status: string; bundle: string };
+    assert.equal(state.id, r.id, name);
+    assert.ok(state.pid > 0, `${name} sees the pid`);
+  }
+  assert.equal((JSON.parse(readFileSync(out('poststop'), 'utf8')) as { status: string }).status, 'stopped');
+});
+
+test('a failing hook fails the create with its name and leaves nothing', (t) => {
+  if (!canRun) return t.skip('needs root');
+  const cfg = defaultConfig(rootfs, ['true']);
+  cfg.hooks = { prestart: [{ path: '/bin/false' }] };
+  const r = box.run(cfg);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^berth-runtime: create container "c-[\d-]+": prestart hook "\/bin\/false" exited with status 1\n$/);
+  assert.equal(existsSync(path.join(box.root, r.id)), false);
+});
+
+test('terminal: an attached run relays the pty', (t) => {
+  if (!canRun) return t.skip('needs root');
+  const cfg = defaultConfig(rootfs, ['sh', '-c', 'tty; test -t 0 && test -t 1 && echo both-tty']);
+  cfg.process.terminal = true;
+  const r = box.run(cfg);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^\/dev\/pts\/0\r?\nboth-tty\r?\n$/);
+});
+
+test('missing rootfs: exact message, JSON error line, nothing left behind', (t) => {
+  if (!canRun) return t.skip('needs root');
+  const cfg = defaultConfig(path.join(box.dir, 'no-such-rootfs'), ['true']);
+  const id = box.id('err');
+  const logFile = path.join(box.dir, 'error.log');
+  const r = box.rt(['--log', logFile, '--log-format', 'json', 'run', '--bundle', box.bundle(cfg), id]);
+  assert.equal(r.status, 1);
+  assert.equal(r.stderr, `berth-runtime: create container "${id}": rootfs "${box.dir}/no-such-rootfs": No such file or directory\n`);
+  const line = JSON.parse(readFileSync(logFile, 'utf8').trim().split('\n').pop() ?? '') as { message: string; errno: number };
+  assert.equal(line.message, `create container "${id}": rootfs "${box.dir}/no-such-rootfs": No such file or directory`);
+  assert.equal(line.errno, 2);
+  assert.equal(existsSync(path.join(box.root, id)), false);
+});
+
+test('a bad bind mount fails with the mount named and leaves no mount, cgroup, process or state', (t) => {
+  if (!canRun) return t.skip('needs root');
+  const cfg = defaultConfig(rootfs, ['true']);
+  cfg.mounts.push({ destination: '/data', type: 'bind', source: '/nonexistent/berth-data', options: ['rbind'] });
+  const id = box.id('err');
+  const r = box.rt(['create', '--bundle', box.bundle(cfg), id]);
+  assert.equal(r.status, 1);
+  assert.equal(r.stderr, `berth-runtime: create container "${id}": set up mounts: mount "/data": bind source "/nonexistent/berth-data": No such file or directory\n`);
+  assert.equal(existsSync(path.join(box.root, id)), false, 'no state dir');
+  assert.equal(existsSync(cgroupDir(id)), false, 'no cgroup');
+  assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(rootfs), 'no mount on the host');
+  const leftovers = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try { return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(id); } catch { return false; }
+  });
+  assert.deepEqual(leftovers, [], 'no process left');
+});
+
+test('a second container with the same id is refused', (t) => {
+  if (!canRun) return t.skip('needs root');
+  const cfg = defaultConfig(rootfs, ['sleep', '10']);
+  cfg.annotations['run.berth.log.path'] = path.join(box.dir, 'dup.log');
+  const id = box.id('dup');
+  const bundle = box.bundle(cfg);
+  assert.equal(box.rt(['create', '--bundle', bundle, id]).status, 0);
+  const again = box.rt(['create', '--bundle', bundle, id]);
+  assert.equal(again.stderr, `berth-runtime: container "${id}" already exists\n`);
+  assert.equal(box.state(id).status, 'created', 'the first one is untouched');
+  assert.equal(box.rt(['delete', id]).status, 0, 'a created container can be deleted');
+});

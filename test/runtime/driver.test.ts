@@ -1,0 +1,114 @@
+// The driver must carry a container through its whole lifecycle with whichever runtime is
+// selected (BERTH_TEST_RUNTIME=berth|runc|crun, default berth-runtime), and turn runtime failures
+// into RuntimeErrors that name the container.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { RuntimeError } from '../../src/errors.js';
+import { isNotFoundError, RuntimeDriver } from '../../src/runtime/index.js';
+import { cannotRunContainers, ContainerLab, findRuntime, selectedRuntimeName, sharedRootfs, type TestRuntime } from './runtimes.js';
+
+const runtimeName = selectedRuntimeName();
+const runtime = findRuntime(runtimeName);
+const skipReason = cannotRunContainers() ?? (runtime ? undefined : `runtime "${runtimeName}" is not installed or built (make -C runtime)`);
+let rootfs = '';
+
+test(`driver lifecycle under ${runtimeName}`, { skip: skipReason }, async (t) => {
+  rootfs = sharedRootfs(t);
+  const rt = runtime as TestRuntime;
+
+  await t.test('attached run returns exit code, stdout, stderr and reads stdin', async (t) => {
+    const lab = new ContainerLab(rt, rootfs, t);
+    assert.deepEqual(await lab.sh('exit 0'), { exitCode: 0, stdout: '', stderr: '' });
+    const id = lab.newId();
+    const { dir } = lab.bundle({ id, args: ['/bin/sh', '-c', 'read line; echo "got $line"; echo oops >&2; exit 3'] });
+    const withInput = await lab.driver.run(id, dir, { input: 'hello\n' });
+    assert.deepEqual(withInput, { exitCode: 3, stdout: 'got hello\n', stderr: 'oops\n' });
+  });
+
+  await t.test('create, start, state, ps, exec, pause, resume, stats, kill, delete', async (t) => {
+    const lab = new ContainerLab(rt, rootfs, t);
+    const id = lab.newId('life');
+    const { dir } = lab.bundle({ id, args: ['/bin/sh', '-c', 'trap "exit 7" TERM; while true; do sleep 0.05; done'], resources: { pidsLimit: 64, memory: 64 * 1024 * 1024 } });
+    await lab.driver.create(id, dir);
+    const created = await lab.driver.state(id);
+    assert.equal(created.status, 'created');
+    assert.equal(created.id, id);
+    assert.ok(created.pid > 0);
+    await lab.driver.start(id);
+    assert.equal((await lab.driver.state(id)).status, 'running');
+    assert.ok((await lab.driver.list()).some((entry) => entry.id === id && entry.status === 'running'));
+    const pids = await lab.driver.ps(id);
+    assert.ok(pids.includes(created.pid), `ps ${pids} includes init ${created.pid}`);
+
+    const exec = await lab.driver.exec(id, ['/bin/sh', '-c', 'echo "$FOO in $(pwd) as $(id -u):$(id -g)"; exit 4'], { env: ['FOO=bar'], cwd: '/tmp', user: { uid: 1000, gid: 1000 } });
+    assert.deepEqual(exec, { exitCode: 4, stdout: 'bar in /tmp as 1000:1000\n', stderr: '' });
+
+    await lab.driver.pause(id);
+    assert.equal((await lab.driver.state(id)).status, 'paused');
+    await lab.driver.resume(id);
+    assert.equal((await lab.driver.state(id)).status, 'running');
+
+    const stats = await lab.driver.stats(id);
+    assert.ok(stats.pids >= 1 && stats.pids <= 64, `pids ${stats.pids}`);
+    assert.equal(stats.pidsLimit, 64);
+    assert.equal(stats.memoryLimitBytes, 64 * 1024 * 1024);
+    assert.ok(stats.memoryUsageBytes > 0);
+
+    await lab.driver.kill(id, 'SIGTERM');
+    const stopped = await lab.driver.waitStopped(id, 5000);
+    assert.equal(stopped.status, 'stopped');
+    if (rt.name === 'berth') assert.equal(stopped.exitCode, 7);
+    await lab.driver.delete(id);
+    await assert.rejects(lab.driver.state(id), (err: unknown) => isNotFoundError(err) && (err as RuntimeError).message.includes(`"${id}"`));
+    assert.equal((await lab.driver.list()).some((entry) => entry.id === id), false);
+  });
+
+  await t.test('detached run keeps going after the driver returns; delete --force stops it', async (t) => {
+    const lab = new ContainerLab(rt, rootfs, t);
+    const id = lab.newId('bg');
+    const logPath = lab.file('bg.log');
+    const { dir } = lab.bundle({ id, args: ['/bin/sh', '-c', 'echo started; exec sleep 30'], log: { path: logPath } });
+    await lab.driver.runDetached(id, dir, { outputFile: logPath });
+    assert.equal((await lab.driver.state(id)).status, 'running');
+    // berth-runtime's monitor writes Docker json-file lines; runc/crun write raw output to the file we gave.
+    const deadline = Date.now() + 5000;
+    let text = '';
+    while (Date.now() < deadline && !text.includes('started')) {
+      text = existsSync(logPath) ? readFileSync(logPath, 'utf8') : '';
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.match(text, /started/);
+    if (rt.name === 'berth') {
+      const first = JSON.parse(text.split('\n')[0]) as { log: string; stream: string; time: string };
+      assert.equal(first.log, 'started\n');
+      assert.equal(first.stream, 'stdout');
+    }
+    await lab.driver.delete(id, { force: true });
+    await assert.rejects(lab.driver.state(id), isNotFoundError);
+  });
+
+  await t.test('failures are RuntimeErrors naming the container and the runtime message', async (t) => {
+    const lab = new ContainerLab(rt, rootfs, t);
+    const id = lab.newId('bad');
+    const { dir } = lab.bundle({ id, args: ['/no/such/program'] });
+    await assert.rejects(lab.driver.run(id, dir), (err: unknown) => {
+      assert.ok(err instanceof RuntimeError, String(err));
+      assert.match(err.message, new RegExp(`^run container "${id}": .*(no such file|not found|/no/such/program)`, 'i'));
+      assert.equal(err.details.containerId, id);
+      return true;
+    });
+    await assert.rejects(lab.driver.kill('never-created', 'KILL'), (err: unknown) => isNotFoundError(err) && /kill container "never-created"/.test((err as Error).message));
+    await lab.driver.delete('never-created', { ignoreMissing: true });
+    const missing = new RuntimeDriver({ binary: '/nonexistent/berth-runtime', root: lab.file('x') });
+    await assert.rejects(missing.state('x'), /cannot run container runtime "\/nonexistent\/berth-runtime"/);
+  });
+
+  await t.test('writeBundle replaces config.json atomically and leaves no temp files', async (t) => {
+    const lab = new ContainerLab(rt, rootfs, t);
+    const first = lab.bundle({ id: 'atomic', args: ['true'] });
+    const second = lab.bundle({ id: 'atomic', args: ['false'] });
+    assert.deepEqual(readdirSync(second.dir), ['config.json']);
+    assert.deepEqual(JSON.parse(readFileSync(`${first.dir}/config.json`, 'utf8')).process.args, ['false']);
+  });
+});
