@@ -105,6 +105,9 @@ int cg_stats(const char *path, FILE *f);
 int cg_kill_all(const char *path, int sig);
 int cg_path_for(const struct jv *cfg, const char *id, char *out, size_t size);
 
+/* ---- devices_bpf.c: cgroup v2 device rules ---- */
+int devices_bpf_attach(const char *cgdir, const struct jv *devs);
+
 /* ---- caps.c ---- */
 int caps_parse(const struct jv *list, uint64_t *mask);
 int caps_drop_bounding(const struct jv *caps);
@@ -132,6 +135,7 @@ void process_exec(struct proc_opts *o) __attribute__((noreturn));
 int apply_rlimits(const struct jv *process);
 int set_user(const struct jv *process, const char *override);
 int close_fds_from(int first);
+void close_other_fds(int from, const int *keep, int nkeep);
 
 /* ---- terminal.c ---- */
 int pty_open(int *master, int *slave);

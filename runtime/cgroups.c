@@ -20,7 +20,7 @@ int cg_version(void) { return access(CG "/cgroup.controllers", F_OK) == 0 ? 2 : 
 int cg_path_for(const struct jv *cfg, const char *id, char *out, size_t size) {
   const char *p = jstr(jpath(cfg, "linux.cgroupsPath"), NULL);
   char buf[4096];
-  if (!p || !*p) snprintf(buf, sizeof buf, "/berth/%s", id);
+  if (!p || !*p) snprintf(buf, sizeof buf, "/%s", id); /* runc's default for cgroupfs */
   else if (p[0] != '/') {
     /* systemd form "slice:prefix:name" is taken as a plain path slice/prefix-name */
     char a[1024] = "", b[1024] = "", c[1024] = "";
@@ -211,7 +211,8 @@ static int v2_apply(const char *path, const struct jv *res) {
       if (set(dir, "io.weight", v) < 0) return wrap("io weight");
     }
   }
-  /* device rules on v2 need a BPF_PROG_TYPE_CGROUP_DEVICE program: not implemented (see docs) */
+  struct jv *devs = jget(res, "devices");
+  if (devs && devs->child && devices_bpf_attach(dir, devs) < 0) return wrap("device rules");
   return 0;
 }
 
@@ -327,6 +328,27 @@ static long long stat_field(const char *path, const char *file, const char *key)
   return -1;
 }
 
+/* bytes read/written by the cgroup: v2 io.stat "rbytes=/wbytes=", v1 blkio Read/Write lines */
+static void io_bytes(const char *path, long long *rd, long long *wr) {
+  char f[4200], v[16384];
+  if (cg_version() == 2) {
+    snprintf(f, sizeof f, CG "%s/io.stat", path);
+    if (read_file(f, v, sizeof v) < 0) { err_set_raw("", 0); return; }
+    for (char *p = v; (p = strstr(p, "bytes=")); p += 6) {
+      if (p > v && p[-1] == 'r') *rd += strtoll(p + 6, NULL, 10);
+      else if (p > v && p[-1] == 'w') *wr += strtoll(p + 6, NULL, 10);
+    }
+    return;
+  }
+  snprintf(f, sizeof f, CG "/blkio%s/blkio.throttle.io_service_bytes", path);
+  if (read_file(f, v, sizeof v) < 0) { err_set_raw("", 0); return; }
+  for (char *line = v; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+    char dev[64], op[16]; long long n;
+    if (sscanf(line, "%63s %15s %lld", dev, op, &n) != 3) continue;
+    if (!strcmp(op, "Read")) *rd += n; else if (!strcmp(op, "Write")) *wr += n;
+  }
+}
+
 int cg_stats(const char *path, FILE *f) {
   char d[4200];
   long long mem, lim, cpu, pids, pidmax, cache = -1;
@@ -346,7 +368,9 @@ int cg_stats(const char *path, FILE *f) {
     snprintf(d, sizeof d, CG "/pids%s", path);
     pids = read_ll(d, "pids.current"); pidmax = read_ll(d, "pids.max");
   }
-  fprintf(f, "{\"cgroupVersion\":%d,\"memory\":{\"usage\":%lld,\"limit\":%lld,\"cache\":%lld},\"cpu\":{\"usageNs\":%lld},\"pids\":{\"current\":%lld,\"limit\":%lld}}\n",
-          cg_version(), mem, lim == -2 ? 0 : lim, cache, cpu, pids, pidmax == -2 ? 0 : pidmax);
+  long long rd = 0, wr = 0;
+  io_bytes(path, &rd, &wr);
+  fprintf(f, "{\"cgroupVersion\":%d,\"memory\":{\"usage\":%lld,\"limit\":%lld,\"cache\":%lld},\"cpu\":{\"usageNs\":%lld},\"pids\":{\"current\":%lld,\"limit\":%lld},\"io\":{\"readBytes\":%lld,\"writeBytes\":%lld}}\n",
+          cg_version(), mem, lim == -2 ? 0 : lim, cache, cpu, pids, pidmax == -2 ? 0 : pidmax, rd, wr);
   return 0;
 }

@@ -103,6 +103,12 @@ struct child_ctx {
 static int child_setup(struct child_ctx *c) {
   const struct jv *cfg = c->cfg;
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  int keep[32], nk = 0;
+  int fds[] = {c->sync, c->console, c->start_fd, c->out_w, c->err_w, c->in_fd, c->ns->join_pid_fd};
+  for (unsigned i = 0; i < sizeof fds / sizeof fds[0]; i++) if (fds[i] >= 0) keep[nk++] = fds[i];
+  for (int i = 0; i < c->ns->njoin && nk < 32; i++) keep[nk++] = c->ns->join_fd[i];
+  close_other_fds(3 + c->o->preserve_fds, keep, nk);
+  log_setup(NULL, 0);
   if (cg_join(c->cgpath, 0) < 0) return -1;
   if (ns_apply(c->ns) < 0) return wrap("set up namespaces");
   struct jv *hooks = jget(cfg, "hooks");
@@ -279,6 +285,9 @@ int container_create(struct create_opts *o) {
       if (c.start_fd >= 0) close(c.start_fd);
       if (c.in_fd >= 0) close(c.in_fd);
       if (outp[1] >= 0) { close(outp[1]); close(errp[1]); }
+      int keep[2] = {outp[0], errp[0]};
+      close_other_fds(3, keep, 2);
+      log_setup(NULL, 0);
       int nul = open("/dev/null", O_RDWR);
       if (nul >= 0) { dup2(nul, 0); dup2(nul, 1); dup2(nul, 2); if (nul > 2) close(nul); }
       if (chdir("/") < 0) {}

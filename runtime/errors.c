@@ -49,6 +49,7 @@ const char *err_text(void) {
 
 void log_setup(const char *path, int json) {
   log_json = json;
+  if (!path) { log_fd = -1; return; } /* after close_other_fds: the descriptor is gone */
   if (path) log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 }
 

@@ -175,8 +175,8 @@ int main(int argc, char **argv) {
   const char *format = NULL;
   int force = 0, all = 0;
   for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+    if (opt_flag(argv[i], "--force", !strcmp(cmd, "delete") ? "-f" : NULL)) { force = 1; continue; }
     if (opt_val(argv, argc, &i, "--format", "-f", &format)) continue;
-    if (opt_flag(argv[i], "--force", "-f")) { force = 1; continue; }
     if (opt_flag(argv[i], "--all", "-a")) { all = 1; continue; }
     fprintf(stderr, "berth-runtime %s: unknown option \"%s\"\n", cmd, argv[i]); return 2;
   }

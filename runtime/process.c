@@ -24,6 +24,23 @@ int close_fds_from(int first) {
   return 0;
 }
 
+/* Closes every fd >= from except those listed: the monitor and a waiting init must not hold the
+ * caller's descriptors (an error pipe, a socket) open for the container's lifetime. */
+void close_other_fds(int from, const int *keep, int nkeep) {
+  int sorted[32], n = 0;
+  for (int i = 0; i < nkeep && n < 32; i++) if (keep[i] >= from) sorted[n++] = keep[i];
+  for (int i = 1; i < n; i++) for (int j = i; j > 0 && sorted[j - 1] > sorted[j]; j--) { int t = sorted[j]; sorted[j] = sorted[j - 1]; sorted[j - 1] = t; }
+  int lo = from;
+  for (int i = 0; i <= n; i++) {
+    int hi = i < n ? sorted[i] - 1 : -1;
+    if (i < n && hi < lo) { lo = sorted[i] + 1; continue; }
+    if (syscall(SYS_close_range, (unsigned)lo, i < n ? (unsigned)hi : ~0U, 0) < 0) {
+      for (int fd = lo; fd <= (i < n ? hi : 4096); fd++) close(fd);
+    }
+    if (i < n) lo = sorted[i] + 1;
+  }
+}
+
 static const struct { const char *name; int res; } rlims[] = {
   {"RLIMIT_CPU", RLIMIT_CPU}, {"RLIMIT_FSIZE", RLIMIT_FSIZE}, {"RLIMIT_DATA", RLIMIT_DATA},
   {"RLIMIT_STACK", RLIMIT_STACK}, {"RLIMIT_CORE", RLIMIT_CORE}, {"RLIMIT_RSS", RLIMIT_RSS},

@@ -23,6 +23,7 @@ export function discoverFiles(
   cwd: string,
   flagFiles: readonly string[] | undefined,
   env: Readonly<Record<string, string | undefined>>,
+  searchFrom: string = cwd,
 ): DiscoveredFiles {
   if (flagFiles && flagFiles.length > 0) {
     return { files: flagFiles.map((file) => (file === '-' ? '-' : path.resolve(cwd, file))), discovered: false };
@@ -30,7 +31,7 @@ export function discoverFiles(
   const fromEnv = splitList(env.COMPOSE_FILE, env.COMPOSE_PATH_SEPARATOR || path.delimiter);
   if (fromEnv.length > 0) return { files: fromEnv.map((file) => path.resolve(cwd, file)), discovered: false };
   // Bounded: a path has finitely many parents; stop at the root.
-  for (let dir = path.resolve(cwd), depth = 0; depth < 256; depth++) {
+  for (let dir = path.resolve(searchFrom), depth = 0; depth < 256; depth++) {
     const found = findIn(dir);
     if (found) {
       const override = overrideOf(found);
@@ -40,7 +41,7 @@ export function discoverFiles(
     if (parent === dir) break;
     dir = parent;
   }
-  throw new ComposeFileError(`no compose file found in "${cwd}" or any parent directory`, {
+  throw new ComposeFileError(`no compose file found in "${searchFrom}" or any parent directory`, {
     hint: `create one of ${DEFAULT_FILE_NAMES.map((name) => `"${name}"`).join(', ')}, or name it with -f`,
   });
 }

@@ -75,3 +75,8 @@ function isFile(file: string): boolean {
     return false;
   }
 }
+
+/** A lookup over plain variables (e.g. `LoadedCompose.environment`), for reading service env files. */
+export function recordLookup(values: Readonly<Record<string, string>>, from = 'environment'): VariableLookup {
+  return (name) => (Object.hasOwn(values, name) ? { value: values[name], from } : undefined);
+}

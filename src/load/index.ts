@@ -1,6 +1,7 @@
 /** The compose loader: files, environment, interpolation, merging, include and extends. */
 export { loadCompose } from './load-compose.js';
 export { parseDotenv, readEnvFile, type DotenvOptions } from './dotenv.js';
+export { recordLookup } from './environment.js';
 export { interpolateString, TemplateError, type VariableLookup, type Interpolated } from './interpolate.js';
 export { parsePortIdentity, portKey, volumeTarget, volumeSource, mountTarget, splitKeyValue, envFilePath, type PortIdentity } from './merge-identity.js';
 export { normalizeProjectName, isValidProjectName } from './project-name.js';

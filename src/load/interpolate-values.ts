@@ -28,10 +28,18 @@ const CASTS: [string, Cast][] = [
   ['networks.*.enable_ipv6', 'bool'], ['volumes.*.external', 'bool'], ['secrets.*.external', 'bool'],
   ['configs.*.external', 'bool'],
 ];
-const CAST_PATTERNS = CASTS.map(([pattern, cast]) => ({ parts: pattern.split('.'), cast }));
+// Indexed by last key (`#` for an index) so each lookup tries only a pattern or two.
+const CAST_PATTERNS = new Map<string, { parts: string[]; cast: Cast }[]>();
+for (const [pattern, cast] of CASTS) {
+  const parts = pattern.split('.');
+  const last = parts[parts.length - 1];
+  CAST_PATTERNS.set(last, [...(CAST_PATTERNS.get(last) ?? []), { parts, cast }]);
+}
 
 function castFor(path: KeyPath): Cast | undefined {
-  for (const { parts, cast } of CAST_PATTERNS) {
+  const last = path[path.length - 1];
+  const candidates = [...(CAST_PATTERNS.get(typeof last === 'number' ? '#' : last) ?? []), ...(CAST_PATTERNS.get('*') ?? [])];
+  for (const { parts, cast } of candidates) {
     if (parts.length !== path.length) continue;
     let ok = true;
     for (let i = 0; i < parts.length && ok; i++) {

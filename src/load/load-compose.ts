@@ -26,7 +26,8 @@ export async function loadCompose(options: LoadOptions): Promise<LoadedCompose> 
   // The working directory's .env may set COMPOSE_FILE and friends, so it is read first.
   const firstDir = flagProjectDir ?? cwd;
   let env = envAt(firstDir);
-  const { files } = discoverFiles(cwd, options.files, env.values);
+  // -f and COMPOSE_FILE paths are relative to cwd; the search for default names starts in the project directory.
+  const { files } = discoverFiles(cwd, options.files, env.values, firstDir);
   const projectDirectory = flagProjectDir ?? (files[0] !== '-' ? path.dirname(files[0]) : cwd);
   if (projectDirectory !== firstDir) env = envAt(projectDirectory);
 
@@ -39,10 +40,15 @@ export async function loadCompose(options: LoadOptions): Promise<LoadedCompose> 
     const parsed = session.processFile(files[i], projectDirectory, lookup, via, []);
     rootPlace ??= parsed.place;
     // The first file is taken as is (its `!reset` keys are dropped); later ones merge onto it.
-    document = document ? (mergeValues(document, parsed.data) as Record<string, unknown>) : dropResets(parsed.data);
+    document = document ? (mergeValues(document, parsed.data) as Record<string, unknown>) : parsed.hasResets ? dropResets(parsed.data) : parsed.data;
   }
   if (!document) throw new Error('no compose files to load');
 
+  if (document.version !== undefined) {
+    // Compose ignores `version`; keeping it would only confuse the schema check and `config`.
+    session.warn('the attribute "version" is obsolete, it will be ignored; remove it to avoid confusion');
+    delete document.version;
+  }
   const namePlace = placeOf(document, 'name');
   const projectName = resolveProjectName({
     flag: options.projectName,

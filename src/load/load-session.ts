@@ -17,6 +17,8 @@ import type { Place } from './source-meta.js';
 export interface ParsedFile {
   data: Record<string, unknown>;
   place: Place;
+  /** Some value carries a `!reset` tag. */
+  hasResets: boolean;
 }
 
 /** Shared state of one `loadCompose()` call. */
@@ -53,7 +55,7 @@ export class LoadSession {
     const docs = parseYaml(text, { file: this.display(file), via, onString: hook });
     let data = docs[0].data;
     for (let i = 1; i < docs.length; i++) data = mergeValues(data, docs[i].data) as Record<string, unknown>;
-    return { data, place: docs[0].place };
+    return { data, place: docs[0].place, hasResets: docs.some((doc) => doc.hasResets) };
   }
 
   /** The full per-file pipeline; `baseDir` is the directory relative paths in the file refer to. */

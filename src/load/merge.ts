@@ -2,9 +2,13 @@
  * Merging compose documents (override files, extends, include) by the Compose
  * Specification's rules: mappings merge recursively, most sequences append, and a few
  * attributes merge by identity, as maps, or replace. `!reset` removes a value from what came
- * before and `!override` replaces it whole. Inputs are not modified; places move along.
+ * before and `!override` replaces it whole. Places move along with values.
+ *
+ * To stay linear on big projects the merge takes ownership of both inputs: `base` is updated
+ * in place and parts of `override` are moved into it. Every caller passes freshly parsed (or
+ * cloned) data that nothing else holds.
  */
-import { cloneWithPlaces, copyEntry, isMapping, placeOf, setPlace, tagOf } from './source-meta.js';
+import { copyEntry, isMapping, metaOf, placeOf, tagOf } from './source-meta.js';
 import { envFilePath, mountTarget, portKey, splitKeyValue, volumeTarget } from './merge-identity.js';
 
 type Rule =
@@ -60,58 +64,53 @@ function ruleFor(path: readonly string[]): Rule | undefined {
   return undefined;
 }
 
-/** Merges `override` onto `base` (whole documents or parts at `path`) and returns a new value. */
+/** Merges `override` onto `base` (whole documents or parts at `path`); both inputs are consumed. */
 export function mergeValues(base: unknown, override: unknown, path: string[] = []): unknown {
   const rule = ruleFor(path);
   if (rule) return mergeByRule(rule, base, override, path);
   if (isMapping(base) && isMapping(override)) return mergeMappings(base, override, path);
   if (Array.isArray(base) && Array.isArray(override)) return appendAll(base, override);
-  return cloneWithPlaces(override);
+  return override;
 }
 
 function mergeMappings(base: Record<string, unknown>, override: Record<string, unknown>, path: string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(base)) {
-    out[key] = cloneWithPlaces(base[key]);
-    copyEntry(base, key, out, key);
-  }
+  const places = metaOf(base).places;
   for (const key of Object.keys(override)) {
     const tag = tagOf(override, key);
     if (tag === 'reset') {
-      delete out[key];
+      delete base[key];
+      places.delete(key);
       continue;
     }
-    if (tag === 'override' || !Object.hasOwn(out, key)) out[key] = cloneWithPlaces(override[key]);
+    const before = base[key];
+    const value = override[key];
+    if (tag === 'override' || !Object.hasOwn(base, key)) base[key] = value;
     else {
       path.push(key);
-      const merged = mergeValues(out[key], override[key], path);
+      base[key] = mergeValues(before, value, path);
       const replaced = ruleFor(path)?.kind === 'replace';
       path.pop();
       // A collection merged with an earlier one keeps the place where it was first written.
-      const combined = !replaced && typeof out[key] === 'object' && out[key] !== null && typeof override[key] === 'object' && override[key] !== null;
-      out[key] = merged;
-      if (combined) continue;
+      if (!replaced && typeof before === 'object' && before !== null && typeof value === 'object' && value !== null) continue;
     }
-    setPlace(out, key, placeOf(override, key));
+    const place = placeOf(override, key);
+    if (place) places.set(key, place);
   }
-  return out;
+  return base;
 }
 
 function appendAll(base: unknown[], override: unknown[]): unknown[] {
-  const out: unknown[] = [];
-  for (const list of [base, override]) {
-    for (let i = 0; i < list.length; i++) {
-      copyEntry(list, i, out, out.length);
-      out.push(cloneWithPlaces(list[i]));
-    }
+  for (let i = 0; i < override.length; i++) {
+    copyEntry(override, i, base, base.length);
+    base.push(override[i]);
   }
-  return out;
+  return base;
 }
 
 function mergeByRule(rule: Rule, base: unknown, override: unknown, path: string[]): unknown {
   switch (rule.kind) {
     case 'replace':
-      return cloneWithPlaces(override);
+      return override;
     case 'unique':
       return mergeUnique(asList(base), asList(override), rule.key);
     case 'keyValue':
@@ -124,18 +123,17 @@ function mergeByRule(rule: Rule, base: unknown, override: unknown, path: string[
       return mergeMappings(buildMapping(base), buildMapping(override), path);
     case 'logging':
       if (isMapping(base) && isMapping(override) && base.driver !== undefined && override.driver !== undefined && base.driver !== override.driver) {
-        return cloneWithPlaces(override);
+        return override;
       }
-      return isMapping(base) && isMapping(override) ? mergeMappings(base, override, path) : cloneWithPlaces(override);
+      return isMapping(base) && isMapping(override) ? mergeMappings(base, override, path) : override;
     case 'replaceEntries': {
-      if (!isMapping(base) || !isMapping(override)) return cloneWithPlaces(override);
-      const out = cloneWithPlaces(base);
+      if (!isMapping(base) || !isMapping(override)) return override;
       for (const key of Object.keys(override)) {
-        if (tagOf(override, key) === 'reset') delete out[key];
-        else out[key] = cloneWithPlaces(override[key]);
-        copyEntry(override, key, out, key);
+        if (tagOf(override, key) === 'reset') delete base[key];
+        else base[key] = override[key];
+        copyEntry(override, key, base, key);
       }
-      return out;
+      return base;
     }
   }
 }
@@ -154,7 +152,7 @@ function mergeUnique(base: unknown[], override: unknown[], key: (entry: unknown)
       const id = key(list[i]);
       const at = index.get(id) ?? out.length;
       index.set(id, at);
-      out[at] = cloneWithPlaces(list[i]);
+      out[at] = list[i];
       copyEntry(list, i, out, at);
     }
   }
@@ -182,7 +180,7 @@ function mergeKeyValue(base: unknown, override: unknown, separators: string): un
   }
   const out: Record<string, unknown> = {};
   for (const [key, entry] of entries) {
-    out[key] = Array.isArray(entry.from) ? splitKeyValue(entry.value, separators)[1] : cloneWithPlaces(entry.value);
+    out[key] = Array.isArray(entry.from) ? splitKeyValue(entry.value, separators)[1] : entry.value;
     copyEntry(entry.from, entry.at, out, key);
   }
   return out;

@@ -6,7 +6,7 @@
 import { LineCounter, parseAllDocuments, isAlias, isMap, isScalar, isSeq , type Node } from 'yaml';
 import { ComposeFileError } from '../errors.js';
 import { formatPath } from './key-path.js';
-import { placeOf, setPlace, setTag, type Place } from './source-meta.js';
+import { metaOf, placeOf, setPlace, setTag, type Place } from './source-meta.js';
 
 /** Largest compose file berth reads; bigger files are refused before parsing (bounded time and memory). */
 export const MAX_COMPOSE_FILE_BYTES = 10 * 1024 * 1024;
@@ -29,6 +29,8 @@ export interface ParseYamlOptions {
 export interface ParsedDocument {
   data: Record<string, unknown>;
   place: Place;
+  /** The document has `!reset` tags somewhere. */
+  hasResets: boolean;
 }
 
 /** Parses every document of a compose file; errors carry file:line:column and a snippet. */
@@ -60,7 +62,7 @@ export function parseYaml(text: string, options: ParseYamlOptions): ParsedDocume
       });
     }
     const data = converter.convert(doc.contents, []);
-    results.push({ data: data as Record<string, unknown>, place });
+    results.push({ data: data as Record<string, unknown>, place, hasResets: converter.resets });
   }
   if (results.length === 0) {
     throw new ComposeFileError(`compose file "${file}" is empty`, { hint: 'add at least a "services:" section' });
@@ -80,6 +82,8 @@ class Converter {
   private readonly anchors = new Map<string, Node>();
   private aliasDepth = 0;
   private expanded = 0;
+  /** True once a `!reset` tag was seen, so callers can skip looking for them. */
+  resets = false;
 
   constructor(
     private readonly options: ParseYamlOptions,
@@ -98,13 +102,17 @@ class Converter {
     if (isMap(node)) return this.mapping(node, path);
     if (isSeq(node)) {
       const out: unknown[] = [];
+      const places = metaOf(out).places;
       for (const item of node.items) {
         const index = out.length;
         path.push(index);
         const tag = tagName(item);
-        if (tag) setTag(out, index, tag);
+        if (tag) {
+          setTag(out, index, tag);
+          if (tag === 'reset') this.resets = true;
+        }
         const { value, place } = this.child(item, path, this.placeOf(item));
-        setPlace(out, index, place);
+        places.set(index, place);
         out.push(value);
         path.pop();
       }
@@ -147,39 +155,52 @@ class Converter {
 
   private mapping(node: { items: { key: unknown; value: unknown }[] }, path: (string | number)[]): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    const seen = new Map<string, number>();
-    const merged = new Map<string, { value: unknown; place: Place }>();
+    const places = metaOf(out).places;
+    let merged: Map<string, { value: unknown; place: Place }> | undefined;
     for (const pair of node.items) {
       const keyNode = pair.key;
       if (isScalar(keyNode) && keyNode.value === '<<' && keyNode.type === 'PLAIN') {
-        this.collectMerge(pair.value, path, merged);
+        this.collectMerge(pair.value, path, (merged ??= new Map()));
         continue;
       }
       const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
       const keyPlace = this.placeOf(keyNode);
-      const first = seen.get(key);
-      if (first !== undefined) {
+      if (Object.hasOwn(out, key)) {
+        const first = this.keyLines.get(out)?.get(key) ?? placeOf(out, key)?.line ?? 0;
         throw new ComposeFileError(`duplicate key "${key}" in "${this.options.file}" (first on line ${first}, again on line ${keyPlace.line})`, {
           source: { file: keyPlace.file, line: keyPlace.line, column: keyPlace.column, path: formatPath([...path, key]) },
           hint: 'remove one of them; YAML mappings cannot repeat a key',
         });
       }
-      seen.set(key, keyPlace.line);
       path.push(key);
       const tag = tagName(pair.value);
-      if (tag) setTag(out, key, tag);
+      if (tag) {
+        setTag(out, key, tag);
+        if (tag === 'reset') this.resets = true;
+      }
       const { value, place } = this.child(pair.value, path, pair.value ? this.placeOf(pair.value) : keyPlace);
-      setPlace(out, key, place);
+      places.set(key, place);
       out[key] = value;
       path.pop();
+      // Key lines are kept only when they differ from the value's line, to report duplicates.
+      if (place.line !== keyPlace.line) this.rememberKeyLine(out, key, keyPlace.line);
     }
-    // Keys written in the mapping win over merged ones; among merged sources, the first wins.
-    for (const [key, entry] of merged) {
-      if (Object.hasOwn(out, key)) continue;
-      out[key] = entry.value;
-      setPlace(out, key, entry.place);
+    if (merged) {
+      // Keys written in the mapping win over merged ones; among merged sources, the first wins.
+      for (const [key, entry] of merged) {
+        if (Object.hasOwn(out, key)) continue;
+        out[key] = entry.value;
+        setPlace(out, key, entry.place);
+      }
     }
     return out;
+  }
+
+  private readonly keyLines = new WeakMap<object, Map<string, number>>();
+  private rememberKeyLine(out: object, key: string, line: number): void {
+    let lines = this.keyLines.get(out);
+    if (!lines) this.keyLines.set(out, (lines = new Map()));
+    lines.set(key, line);
   }
 
   private collectMerge(value: unknown, path: (string | number)[], merged: Map<string, { value: unknown; place: Place }>): void {

@@ -60,7 +60,7 @@ function describeOrigin(loaded: LoadedCompose, origin: ValueOrigin | undefined, 
   const source = origin?.source ?? loaded.sources.lookup(keys);
   const result: Pick<ExplainedValue, 'at' | 'via' | 'variables'> = {};
   if (source && source.line > 0) {
-    const file = source.file === '-' ? 'stdin' : path.relative(loaded.projectDirectory, source.file) || source.file;
+    const file = source.file === '-' ? 'stdin' : path.relative(loaded.projectDirectory, path.resolve(loaded.projectDirectory, source.file)) || source.file;
     result.at = `${file}:${source.line}:${source.column}`;
   }
   if (origin?.via) result.via = origin.via;

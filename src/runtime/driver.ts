@@ -248,6 +248,14 @@ export class RuntimeDriver {
     return stats;
   }
 
+  /**
+   * berth-runtime only: the fifo that feeds a container created with `stdin: true`
+   * (annotation run.berth.stdin). Writers may come and go; the container sees no EOF.
+   */
+  stdinPath(containerId: string): string {
+    return path.join(this.root, containerId, 'stdin');
+  }
+
   /** Polls state until the container has stopped; resolves with the state (exitCode under berth-runtime). */
   async waitStopped(containerId: string, timeoutMs = 10_000): Promise<OciState> {
     const deadline = Date.now() + timeoutMs;

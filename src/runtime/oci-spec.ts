@@ -164,6 +164,11 @@ function seccompOf(spec: ContainerSpec, capabilities: string[], arch: HostArch):
   if (spec.privileged) return undefined;
   const choice = spec.seccomp ?? 'default';
   if (choice === 'unconfined') return undefined;
+  if (!['x64', 'arm64', 'ia32', 'arm'].includes(arch)) {
+    throw new RuntimeError(`no seccomp support for host architecture "${arch}" (container "${spec.id}")`, { containerId: spec.id }, {
+      hint: 'berth compiles seccomp for x86_64 and aarch64; run with security_opt "seccomp=unconfined" on other hosts',
+    });
+  }
   if (choice === 'default') return defaultSeccompProfile(capabilities, arch);
   return choice;
 }
@@ -198,7 +203,7 @@ export function toOciSpec(spec: ContainerSpec, options: OciSpecOptions = {}): Oc
     devices: privileged ? [...(options.hostDevices ?? [])] : [...defaultDevices.map((d) => ({ ...d })), ...(spec.devices ?? []).map((d) => ({
       path: d.path, type: d.type, major: d.major, minor: d.minor, fileMode: d.fileMode ?? 0o666, uid: d.uid ?? 0, gid: d.gid ?? 0,
     }))],
-    cgroupsPath: `${(spec.cgroupParent ?? '/berth').replace(/\/+$/, '')}/${spec.id}`,
+    cgroupsPath: `/${(spec.cgroupParent ?? '/berth').replace(/^\/+|\/+$/g, '')}/${spec.id}`.replace(/^\/\//, '/'),
     resources: resourcesOf(spec, privileged),
   };
   if (spec.sysctls && Object.keys(spec.sysctls).length > 0) {

@@ -1,6 +1,7 @@
 /** Shared plumbing of the checks that run after the schema: reading the document, recording issues. */
 import type { SourceRef, ValidationIssue } from '../errors.js';
 import type { SourceIndex } from '../load/types.js';
+import { interpolationNote, withNote } from './describe.js';
 import { parseVolumeSpec, type VolumeSpec } from './syntax/index.js';
 
 /** A key path from the document root. */
@@ -31,7 +32,8 @@ export class CheckContext {
 
   /** Records one issue located at `path`. */
   report(path: KeyPath, message: string, hint?: string): void {
-    this.issues.push({ message, source: this.at(path), ...(hint === undefined ? {} : { hint }) });
+    const fullHint = withNote(hint, interpolationNote(this.sources, path));
+    this.issues.push({ message, source: this.at(path), ...(fullHint === undefined ? {} : { hint: fullHint }) });
   }
 
   /** The top-level section `key` as a mapping (empty when absent or not a mapping). */

@@ -1,4 +1,5 @@
 /** Wording shared by validation messages: key paths and short descriptions of values. */
+import type { SourceIndex } from '../load/types.js';
 
 /** A key path as written in messages and SourceRefs: `services.web.ports[0]`, `services.web.labels["com.x"]`. */
 export function formatPath(path: readonly (string | number)[]): string {
@@ -34,4 +35,22 @@ const typeWords: Record<string, string> = {
 export function describeTypes(types: string | readonly string[]): string {
   const list = (typeof types === 'string' ? [types] : [...types]).map((type) => typeWords[type] ?? type);
   return list.length <= 1 ? list.join('') : `${list.slice(0, -1).join(', ')} or ${list[list.length - 1]}`;
+}
+
+/**
+ * Where interpolated variables in the value at `path` came from, e.g.
+ * `WEB_PORT is "80800" (from environment)`: the fix is often in .env, not in the compose file.
+ */
+export function interpolationNote(sources: SourceIndex, path: readonly (string | number)[]): string | undefined {
+  const variables = sources.origin(path)?.variables;
+  if (!variables || variables.length === 0) return undefined;
+  return variables
+    .map((variable) => (variable.value === undefined ? `${variable.name} is not set` : `${variable.name} is ${JSON.stringify(variable.value)} (from ${variable.from})`))
+    .join(', ');
+}
+
+/** Joins a hint and a note about interpolated variables. */
+export function withNote(hint: string | undefined, note: string | undefined): string | undefined {
+  if (note === undefined) return hint;
+  return hint === undefined ? note : `${hint}; ${note}`;
 }

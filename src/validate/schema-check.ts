@@ -9,7 +9,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { ValidationIssue } from '../errors.js';
 import type { SourceIndex } from '../load/types.js';
 import { packageRoot } from '../paths.js';
-import { describeTypes, describeValue, formatPath } from './describe.js';
+import { describeTypes, describeValue, formatPath, interpolationNote, withNote } from './describe.js';
 import { didYouMean, quoteList } from './did-you-mean.js';
 import { validate as generatedValidate } from './generated/compose-validator.js';
 
@@ -117,10 +117,15 @@ function toIssue(error: ErrorObject, keyPath: KeyPath, sources: SourceIndex): Va
       return { message: `${what} must be ${expected}, got ${describeValue(error.data)}`, source: at };
     }
     case 'enum': {
-      const allowed = (error.params as { allowedValues: unknown[] }).allowedValues.map((value) => JSON.stringify(value));
-      return { message: `${what} must be one of ${allowed.join(', ')}, got ${describeValue(error.data)}`, source: at };
+      const values = (error.params as { allowedValues: unknown[] }).allowedValues;
+      const allowed = values.map((value) => JSON.stringify(value));
+      return { message: `${what} must be one of ${allowed.join(', ')}, got ${describeValue(error.data)}`, source: at, ...guessHint(error.data, values) };
     }
-    case 'pattern':
+    case 'pattern': {
+      const expected = expectOf(error) ?? `a string matching ${String(error.schema)}`;
+      const examples = ((error.parentSchema as Schema).examples as unknown[] | undefined) ?? [];
+      return { message: `${what} must be ${expected}, got ${describeValue(error.data)}`, source: at, ...guessHint(error.data, examples) };
+    }
     case 'minimum':
     case 'maximum':
     case 'oneOf':
@@ -132,6 +137,13 @@ function toIssue(error: ErrorObject, keyPath: KeyPath, sources: SourceIndex): Va
     default:
       return { message: `${what} ${error.message ?? 'is not valid'}`, source: at };
   }
+}
+
+/** A did-you-mean hint when a string value is close to one of the allowed values. */
+function guessHint(value: unknown, allowed: readonly unknown[]): { hint?: string } {
+  if (typeof value !== 'string') return {};
+  const guess = didYouMean(value, allowed.filter((candidate): candidate is string => typeof candidate === 'string'));
+  return guess === undefined ? {} : { hint: `did you mean "${guess}"?` };
 }
 
 /** Issues for a key whose name is not allowed (`propertyNames`), e.g. a service called "my app". */
@@ -171,8 +183,9 @@ export function checkSchema(document: unknown, sources: SourceIndex): Validation
       continue;
     }
     collapsed.push(alternative.instancePath);
-    const issue = toIssue(alternative, pointerToPath(document, alternative.instancePath), sources);
-    if (issue) issues.push(issue);
+    const keyPath = pointerToPath(document, alternative.instancePath);
+    const issue = toIssue(alternative, keyPath, sources);
+    if (issue) issues.push(withVariables(issue, keyPath, sources));
   }
 
   for (const error of errors) {
@@ -180,9 +193,15 @@ export function checkSchema(document: unknown, sources: SourceIndex): Validation
     if (collapsed.some((prefix) => inside(error.instancePath, prefix))) continue;
     const keyPath = pointerToPath(document, error.instancePath);
     const issue = error.propertyName !== undefined ? nameIssue(error, keyPath, sources) : toIssue(error, keyPath, sources);
-    if (issue) issues.push(issue);
+    if (issue) issues.push(withVariables(issue, keyPath, sources));
   }
   return dedupe(issues);
+}
+
+/** Adds where interpolated variables in the value came from to the hint. */
+function withVariables(issue: ValidationIssue, keyPath: KeyPath, sources: SourceIndex): ValidationIssue {
+  const hint = withNote(issue.hint, interpolationNote(sources, keyPath));
+  return hint === undefined ? issue : { ...issue, hint };
 }
 
 function dedupe(issues: ValidationIssue[]): ValidationIssue[] {

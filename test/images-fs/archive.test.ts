@@ -111,7 +111,8 @@ test('save then load round-trips through docker-save/OCI tarballs, stdin and an 
   assert.deepEqual(copy?.config.config?.Cmd, ['/bin/app']);
   assert.ok(await secondStore.hasLayer(copy!.layers[0].diffId));
 
-  const fromStdin = spawnSync(process.execPath, [berthBin, 'load'], { input: readFileSync(archive), env: { ...process.env, BERTH_ROOT: path.join(dir, 'third') }, encoding: 'utf8' });
+  // docker load also takes compressed archives: feed a gzipped one through stdin.
+  const fromStdin = spawnSync(process.execPath, [berthBin, 'load'], { input: gzipSync(readFileSync(archive)), env: { ...process.env, BERTH_ROOT: path.join(dir, 'third') }, encoding: 'utf8' });
   assert.equal(fromStdin.stdout, 'Loaded image: example/app:1.0\nLoaded image: localhost:5000/other:2\n');
 
   const layout = path.join(dir, 'layout');

@@ -105,3 +105,10 @@ test('a missing -f file is an error naming it', async (t) => {
   const error = await errorOf(() => loadFixture(t, {}, { files: ['nope.yaml'] }));
   assert.match(error.message, /compose file ".*nope\.yaml" not found/);
 });
+
+test('with --project-directory and no -f, the search starts in the project directory', async (t) => {
+  const dir = writeFixture(t, { 'proj/compose.yaml': 'services:\n  p:\n    image: p\n', 'elsewhere/.keep': '' });
+  const loaded = await loadCompose({ cwd: path.join(dir, 'elsewhere'), env: {}, projectDirectory: '../proj' });
+  assert.deepEqual(Object.keys(services(loaded)), ['p']);
+  assert.equal(loaded.projectDirectory, path.join(dir, 'proj'));
+});

@@ -4,7 +4,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync, existsSync, symlinkSync, chmodSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, existsSync, symlinkSync, chmodSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { makeBusyboxRootfs, removeRootfs, haveBusybox } from '../helpers/busybox-rootfs.js';
 import { Sandbox, defaultConfig, mkdirDenyBpf, runtimeBin } from './bundle.js';
@@ -141,4 +141,56 @@ test('init reaps zombies and forwards SIGTERM to its child', async (t) => {
   const code = await running.done;
   assert.equal(running.stdout(), '0\nready\ngot-term\n');
   assert.equal(code, 5);
+});
+
+test('with no_new_privs the seccomp filter is installed last and still applies', (t) => {
+  if (!canRun) return t.skip('needs root');
+  const r = sh('grep -E "^(NoNewPrivs|Seccomp):" /proc/self/status; mkdir /tmp/y 2>/dev/null || echo refused', (c) => {
+    c.process.noNewPrivileges = true;
+    c.process.user = { uid: 1000, gid: 1000 };
+    c.annotations['run.berth.seccomp.bpf'] = mkdirDenyBpf();
+  });
+  assert.equal(r.stdout, 'NoNewPrivs:\t1\nSeccomp:\t2\nrefused\n', r.stderr);
+});
+
+test('--no-pivot runs with chroot into the same rootfs', (t) => {
+  if (!canRun) return t.skip('needs root');
+  const id = box.id();
+  const r = box.rt(['run', '--no-pivot', '--bundle', box.bundle(defaultConfig(rootfs, ['sh', '-c', 'cat /etc/hostname; hostname'])), id]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, 'rootfs\ntest\n');
+});
+
+test('hostile config.json: nesting and bad JSON are refused with a position', (t) => {
+  if (!canRun) return t.skip('needs root');
+  const bundle = box.bundle({});
+  writeFileSync(path.join(bundle, 'config.json'), `{"ociVersion":"1.0.0","x":${'['.repeat(5000)}`);
+  const id = box.id();
+  const r = box.rt(['run', '--bundle', bundle, id]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /^berth-runtime: create container ".*": load bundle: parse ".*config\.json": invalid JSON at byte \d+: nesting too deep\n$/);
+  writeFileSync(path.join(bundle, 'config.json'), '{"ociVersion": "2.0.0", "process": {"args": ["true"]}}');
+  assert.match(box.rt(['run', '--bundle', bundle, box.id()]).stderr, /unsupported ociVersion "2\.0\.0" \(1\.x expected\)/);
+});
+
+test('user namespaces are refused clearly for now', (t) => {
+  if (!canRun) return t.skip('needs root');
+  const r = sh('true', (c) => { c.linux.namespaces.push({ type: 'user' }); });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /namespaces: user namespaces are not supported yet by berth-runtime/);
+});
+
+test('namespaces given by path are joined', async (t) => {
+  if (!canRun) return t.skip('needs root');
+  const first = defaultConfig(rootfs, ['sleep', '20']);
+  first.annotations['run.berth.log.path'] = path.join(box.dir, 'ns.log');
+  const id = box.id('ns');
+  assert.equal(box.rt(['run', '-d', '--bundle', box.bundle(first), id]).status, 0);
+  const pid = box.state(id).pid as number;
+  const netns = readlinkSync(`/proc/${pid}/ns/net`);
+  const r = sh('readlink /proc/self/ns/net', (c) => {
+    c.linux.namespaces = c.linux.namespaces.map((n: { type: string }) => (n.type === 'network' ? { type: 'network', path: `/proc/${pid}/ns/net` } : n));
+  });
+  assert.equal(r.stdout.trim(), netns);
+  box.rt(['delete', '--force', id]);
 });

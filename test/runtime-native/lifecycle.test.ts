@@ -6,6 +6,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, chmodSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { makeBusyboxRootfs, removeRootfs, haveBusybox } from '../helpers/busybox-rootfs.js';
 import { Sandbox, defaultConfig, runtimeBin, waitFor, readOr } from './bundle.js';
 
@@ -137,4 +139,32 @@ test('pause freezes the container and resume thaws it', async (t) => {
   assert.equal(box.state(id).status, 'running');
   assert.ok(await waitFor(() => counter() > frozen), 'counter moves again');
   assert.equal(box.rt(['delete', '--force', id]).status, 0);
+});
+
+test('create returns without leaving the caller\'s descriptors open in the monitor or the waiting init', async (t) => {
+  if (!canRun) return t.skip('needs root');
+  const { id, bundle } = detached('sleep 20');
+  const child = spawn(runtimeBin, ['--root', box.root, 'create', '--bundle', bundle, id], { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+  const extra = child.stdio[3] as Readable;
+  extra.resume();
+  const closed = new Promise<boolean>((resolve) => { extra.on('close', () => resolve(true)); setTimeout(() => resolve(false), 5000); });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  assert.equal(code, 0);
+  assert.equal(await closed, true, 'fd 3 reached EOF once create returned');
+  assert.equal(box.state(id).status, 'created');
+  assert.equal(box.rt(['delete', id]).status, 0);
+});
+
+test('BERTH_ERROR_FD receives one JSON error line', async (t) => {
+  if (!canRun) return t.skip('needs root');
+  const cfg = defaultConfig('/nonexistent/rootfs', ['true']);
+  const id = box.id('efd');
+  const child = spawn(runtimeBin, ['--root', box.root, 'create', '--bundle', box.bundle(cfg), id], {
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe'], env: { ...process.env, BERTH_ERROR_FD: '3' },
+  });
+  let text = '';
+  (child.stdio[3] as Readable).setEncoding('utf8').on('data', (d: string) => { text += d; });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(code, 1);
+  assert.deepEqual(JSON.parse(text), { message: `create container "${id}": rootfs "/nonexistent/rootfs": No such file or directory`, errno: 2 });
 });

@@ -104,6 +104,60 @@ test(`driver lifecycle under ${runtimeName}`, { skip: skipReason }, async (t) =>
     await assert.rejects(missing.state('x'), /cannot run container runtime "\/nonexistent\/berth-runtime"/);
   });
 
+  await t.test('seccomp end to end: custom actions, errno values and argument rules are enforced', async (t) => {
+    const lab = new ContainerLab(rt, rootfs, t);
+    const script = [
+      'mkdir /tmp/blocked 2>&1 || echo "mkdir failed"',
+      'touch /tmp/file && echo "touch ok"',
+      'kill -0 1 2>&1 || echo "kill 0 failed"',
+      'kill -CONT 1 && echo "kill CONT ok"',
+      'grep Seccomp: /proc/self/status | tr -d "\\t"',
+    ].join('; ');
+    const result = await lab.sh(script, {
+      seccomp: {
+        defaultAction: 'SCMP_ACT_ALLOW',
+        architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32', 'SCMP_ARCH_AARCH64'],
+        syscalls: [
+          { names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 95 },
+          { names: ['kill'], action: 'SCMP_ACT_ERRNO', errnoRet: 1, args: [{ index: 1, value: 0, op: 'SCMP_CMP_EQ' }] },
+        ],
+      },
+    });
+    assert.equal(result.exitCode, 0, result.stderr);
+    assert.match(result.stdout, /not supported/i);
+    assert.match(result.stdout, /mkdir failed\ntouch ok\n/);
+    assert.match(result.stdout, /not permitted[^\n]*\nkill 0 failed\nkill CONT ok\nSeccomp:2\n$/i);
+    // The default profile: mount and unshare fail even for root, ordinary commands work.
+    const defaults = await lab.sh('unshare -U true 2>&1 || echo "unshare failed"; ls / > /dev/null && echo ls ok');
+    assert.match(defaults.stdout, /not permitted\s*\nunshare failed\nls ok\n/i);
+  });
+
+  await t.test('berth annotations: init as PID 1, stdin fifo, json-file log', async (t) => {
+    if (rt.name !== 'berth') {
+      t.skip(`run.berth.* annotations are berth-runtime features; ${rt.name} ignores them`);
+      return;
+    }
+    const lab = new ContainerLab(rt, rootfs, t);
+    const withInit = await lab.sh('echo "pid $$"; cat /proc/1/cmdline | tr "\\0" " "', { init: true });
+    assert.match(withInit.stdout, /^pid ([2-9]|\d\d+)\n/);
+    assert.doesNotMatch(withInit.stdout, /\n\/bin\/sh -c/);
+    const id = lab.newId('stdin');
+    const logPath = lab.file('stdin.log');
+    const { dir } = lab.bundle({ id, args: ['/bin/sh', '-c', 'while read line; do echo "echo: $line"; done'], stdin: true, log: { path: logPath } });
+    await lab.driver.runDetached(id, dir);
+    const { appendFileSync } = await import('node:fs');
+    appendFileSync(lab.driver.stdinPath(id), 'one\n');
+    appendFileSync(lab.driver.stdinPath(id), 'two\n');
+    const deadline = Date.now() + 5000;
+    let lines: { log: string; stream: string }[] = [];
+    while (Date.now() < deadline && lines.length < 2) {
+      lines = existsSync(logPath) ? readFileSync(logPath, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { log: string; stream: string }) : [];
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.deepEqual(lines.map((l) => [l.stream, l.log]), [['stdout', 'echo: one\n'], ['stdout', 'echo: two\n']]);
+    await lab.driver.delete(id, { force: true });
+  });
+
   await t.test('writeBundle replaces config.json atomically and leaves no temp files', async (t) => {
     const lab = new ContainerLab(rt, rootfs, t);
     const first = lab.bundle({ id: 'atomic', args: ['true'] });

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline/promises';
 import { BerthError, ImageError } from '../../errors.js';
-import { familiarReference, parseReference } from '../../images/reference.js';
+import { familiarReference, normalizeReference, parseReference } from '../../images/reference.js';
 import { ImageStore, imagesInUse, type StoredImage } from '../../images/store/index.js';
 import { humanSize, withListOptions } from './images.js';
 import { pullWithProgress } from './pull.js';
@@ -50,7 +50,7 @@ export function registerImage(program: Command): void {
     .option('-q, --quiet', 'suppress verbose output').option('--platform <platform>', 'e.g. linux/arm64')
     .action(async (ref: string, options: { quiet?: boolean; platform?: string }, command: Command) => {
       await pullWithProgress(await ImageStore.open(), [{ title: familiarReference(ref), ref, platform: options.platform }], { quiet: options.quiet, progress: globalOptions(command).progress });
-      if (!options.quiet) process.stdout.write(`${parseReference(ref).domain === 'docker.io' ? 'docker.io/' : ''}${familiarReference(ref)}\n`);
+      if (!options.quiet) process.stdout.write(`${normalizeReference(ref)}\n`);
     });
   image.command('push <image> [target]').description('push an image to a registry').option('-q, --quiet', 'suppress verbose output')
     .action(async (ref: string, target: string | undefined, options: { quiet?: boolean }) => pushWithOutput(ref, target, options));

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rm, stat, truncate } from 'node:fs/promises';
 import { ImageError, RegistryError } from '../../errors.js';
-import type { ImageStore } from '../store/index.js';
+import { withFileLock, type ImageStore } from '../store/index.js';
 import { MediaTypes } from '../types.js';
 import { basicAuthorization, fetchBearerToken, parseChallenge } from './auth.js';
 import { credentialsFor, type Credentials } from './credentials.js';
@@ -242,6 +242,14 @@ export class RegistryClient {
     if (await store.hasBlob(digest)) return;
     const partial = store.partialPath(digest);
     const algorithm = digest.split(':')[0];
+    // One download per blob at a time, across processes too: they would share the partial file.
+    await withFileLock(`${partial}.lock`, async () => {
+      if (await store.hasBlob(digest)) return;
+      await this.fetchBlobInto(store, partial, algorithm, digest, size, onBytes);
+    }, 6 * 3600_000);
+  }
+
+  private async fetchBlobInto(store: ImageStore, partial: string, algorithm: string, digest: string, size: number | undefined, onBytes?: (done: number) => void): Promise<void> {
     await this.retrying('downloading a blob', async () => {
       let offset = (await stat(partial).catch(() => undefined))?.size ?? 0;
       if (size !== undefined && offset > size) {

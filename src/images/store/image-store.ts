@@ -94,6 +94,15 @@ export async function writeFileAtomic(file: string, data: string | Buffer, mode 
 
 let leaseCounter = 0;
 
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** The image store; open it with `ImageStore.open()`. Safe to share between processes. */
 export class ImageStore {
   private constructor(readonly root: string) {}
@@ -418,15 +427,7 @@ export class ImageStore {
     const result = new Set<string>();
     const dir = path.join(this.root, 'leases');
     for (const name of await readdir(dir).catch(() => [] as string[])) {
-      const pid = Number.parseInt(name, 10);
-      let alive = false;
-      try {
-        process.kill(pid, 0);
-        alive = true;
-      } catch (err) {
-        alive = (err as NodeJS.ErrnoException).code === 'EPERM';
-      }
-      if (!alive) {
+      if (!processAlive(Number.parseInt(name, 10))) {
         await rm(path.join(dir, name), { force: true });
         continue;
       }
@@ -502,16 +503,21 @@ export class ImageStore {
           result.removedLayers++;
         }
       }
-      // Leftovers of crashed pulls and unpacks; partial downloads are kept a day for resuming.
+      // Leftovers of crashed pulls and unpacks. Temp entries carry their creator's pid and stay
+      // while it lives; partial downloads stay a day (for resuming) unless a running pull leases them.
       const tmpDir = path.join(this.root, 'tmp');
       for (const name of await readdir(tmpDir).catch(() => [] as string[])) {
         const file = path.join(tmpDir, name);
-        const info = await lstat(file).catch(() => undefined);
-        const maxAgeMs = name.startsWith('partial-') ? 24 * 3600_000 : 3600_000;
-        if (info && (options.all || Date.now() - info.mtimeMs > maxAgeMs)) {
-          if (name.startsWith('partial-') && keepBlobs.has(name.slice('partial-'.length).replace('-', ':'))) continue;
-          if (!options.all || Date.now() - info.mtimeMs > 60_000) await rm(file, { recursive: true, force: true });
+        const partial = /^partial-([a-z0-9]+)-([a-f0-9]+)/.exec(name);
+        if (partial) {
+          if (keepBlobs.has(`${partial[1]}:${partial[2]}`)) continue;
+          const info = await lstat(file).catch(() => undefined);
+          if (info && (options.all || Date.now() - info.mtimeMs > 24 * 3600_000)) await rm(file, { recursive: true, force: true });
+          continue;
         }
+        const pid = Number.parseInt(/^[a-z]+-(\d+)-/.exec(name)?.[1] ?? '', 10);
+        if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) continue;
+        await rm(file, { recursive: true, force: true });
       }
       return result;
     });

@@ -76,6 +76,10 @@ export function parsePortSpec(spec: string | number): PortSpec[] {
     body = text.slice(0, slash);
     if (!protocols.has(protocol)) throw new Error(`unknown protocol "${text.slice(slash + 1)}"; use "tcp", "udp" or "sctp"`);
   }
+  const lastColon = body.lastIndexOf(':');
+  if (lastColon >= 0 && protocols.has(body.slice(lastColon + 1).toLowerCase())) {
+    throw new Error(`the protocol follows "/", not ":" (write "${body.slice(0, lastColon)}/${body.slice(lastColon + 1)}")`);
+  }
   const parts = splitParts(body);
   if (parts.hostIp !== undefined && parts.hostIp !== '' && isIP(parts.hostIp) === 0) {
     throw new Error(`host IP "${parts.hostIp}" is not an IP address`);
