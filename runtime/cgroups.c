@@ -11,11 +11,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CG "/sys/fs/cgroup"
+/* BERTH_CGROUP_ROOT moves the hierarchy root; tests use it to drive the v2 code on a hybrid
+ * host's unified mount. The state records the root so later commands find the cgroup. */
+static const char *cg_root(void);
+static const char *cat2(const char *a, const char *b) { static char buf[4200]; snprintf(buf, sizeof buf, "%s%s", a, b); return buf; }
+static const char *cg_root(void) {
+  const char *r = getenv("BERTH_CGROUP_ROOT");
+  return r && *r ? r : "/sys/fs/cgroup";
+}
 static const char *v1_ctrls[] = {"memory", "cpu", "cpuacct", "cpuset", "pids", "blkio", "devices", "freezer"};
 #define NV1 (sizeof v1_ctrls / sizeof v1_ctrls[0])
 
-int cg_version(void) { return access(CG "/cgroup.controllers", F_OK) == 0 ? 2 : 1; }
+int cg_version(void) { return access(cat2(cg_root(), "/cgroup.controllers"), F_OK) == 0 ? 2 : 1; }
 
 int cg_path_for(const struct jv *cfg, const char *id, char *out, size_t size) {
   const char *p = jstr(jpath(cfg, "linux.cgroupsPath"), NULL);
@@ -58,8 +65,8 @@ static int setll(const char *dir, const char *file, long long v) {
 /* v1 cpuset: a new cgroup starts with empty cpus/mems; copy them down from the parent */
 static int cpuset_fill(const char *path) {
   char parent[4096], dir[4096];
-  snprintf(dir, sizeof dir, CG "/cpuset%s", path);
-  for (char *p = dir + strlen(CG "/cpuset") + 1; ; p++) {
+  snprintf(dir, sizeof dir, "%s/cpuset%s", cg_root(), path);
+  for (char *p = dir + strlen(cg_root()) + strlen("/cpuset") + 1; ; p++) {
     char *slash = strchr(p, '/');
     char cur[4096];
     if (slash) { memcpy(cur, dir, slash - dir); cur[slash - dir] = 0; } else snprintf(cur, sizeof cur, "%s", dir);
@@ -85,16 +92,16 @@ static int cpuset_fill(const char *path) {
 static int v1_apply(const char *path, const struct jv *res) {
   char dir[4200];
   for (unsigned i = 0; i < NV1; i++) {
-    snprintf(dir, sizeof dir, CG "/%s", v1_ctrls[i]);
+    snprintf(dir, sizeof dir, "%s/%s", cg_root(), v1_ctrls[i]);
     if (access(dir, F_OK) != 0) continue;
-    snprintf(dir, sizeof dir, CG "/%s%s", v1_ctrls[i], path);
+    snprintf(dir, sizeof dir, "%s/%s%s", cg_root(), v1_ctrls[i], path);
     if (mkdir_p(dir) < 0) return -1;
   }
-  snprintf(dir, sizeof dir, CG "/cpuset%s", path);
+  snprintf(dir, sizeof dir, "%s/cpuset%s", cg_root(), path);
   if (access(dir, F_OK) == 0 && cpuset_fill(path) < 0) return wrap("cpuset");
   if (!res) return 0;
   struct jv *m = jget(res, "memory"), *c = jget(res, "cpu"), *p = jget(res, "pids"), *b = jget(res, "blockIO");
-  snprintf(dir, sizeof dir, CG "/memory%s", path);
+  snprintf(dir, sizeof dir, "%s/memory%s", cg_root(), path);
   if (jget(m, "limit") && jint(jget(m, "limit"), 0) > 0) {
     long long lim = jint(jget(m, "limit"), -1), swap = jint(jget(m, "swap"), 0);
     char memsw[4300]; snprintf(memsw, sizeof memsw, "%s/memory.memsw.limit_in_bytes", dir);
@@ -106,25 +113,25 @@ static int v1_apply(const char *path, const struct jv *res) {
     if (have_sw && swap == 0) setll(dir, "memory.memsw.limit_in_bytes", lim);
   }
   if (jget(m, "reservation") && setll(dir, "memory.soft_limit_in_bytes", jint(jget(m, "reservation"), 0)) < 0) return wrap("memory reservation");
-  snprintf(dir, sizeof dir, CG "/cpu%s", path);
+  snprintf(dir, sizeof dir, "%s/cpu%s", cg_root(), path);
   if (jget(c, "shares") && setll(dir, "cpu.shares", jint(jget(c, "shares"), 1024)) < 0) return wrap("cpu shares");
   if (jget(c, "period") && setll(dir, "cpu.cfs_period_us", jint(jget(c, "period"), 100000)) < 0) return wrap("cpu period");
   if (jget(c, "quota") && setll(dir, "cpu.cfs_quota_us", jint(jget(c, "quota"), -1)) < 0) return wrap("cpu quota");
-  snprintf(dir, sizeof dir, CG "/cpuset%s", path);
+  snprintf(dir, sizeof dir, "%s/cpuset%s", cg_root(), path);
   if (jstr(jget(c, "cpus"), NULL) && *jstr(jget(c, "cpus"), "") && set(dir, "cpuset.cpus", jstr(jget(c, "cpus"), "")) < 0) return wrap("cpuset cpus");
   if (jstr(jget(c, "mems"), NULL) && *jstr(jget(c, "mems"), "") && set(dir, "cpuset.mems", jstr(jget(c, "mems"), "")) < 0) return wrap("cpuset mems");
-  snprintf(dir, sizeof dir, CG "/pids%s", path);
+  snprintf(dir, sizeof dir, "%s/pids%s", cg_root(), path);
   if (jget(p, "limit")) {
     long long l = jint(jget(p, "limit"), -1);
     if (l > 0 ? setll(dir, "pids.max", l) < 0 : set(dir, "pids.max", "max") < 0) return wrap("pids limit");
   }
-  snprintf(dir, sizeof dir, CG "/blkio%s", path);
+  snprintf(dir, sizeof dir, "%s/blkio%s", cg_root(), path);
   if (jget(b, "weight") && access(dir, F_OK) == 0) {
     char wf[4300]; snprintf(wf, sizeof wf, "%s/blkio.weight", dir);
     const char *f = access(wf, F_OK) == 0 ? "blkio.weight" : "blkio.bfq.weight";
     if (setll(dir, f, jint(jget(b, "weight"), 500)) < 0) return wrap("blkio weight");
   }
-  snprintf(dir, sizeof dir, CG "/devices%s", path);
+  snprintf(dir, sizeof dir, "%s/devices%s", cg_root(), path);
   struct jv *devs = jget(res, "devices");
   if (devs && access(dir, F_OK) == 0) {
     for (struct jv *d = devs->child; d; d = d->next) {
@@ -144,10 +151,10 @@ static int v1_apply(const char *path, const struct jv *res) {
 
 static int v2_apply(const char *path, const struct jv *res) {
   char dir[4200], cur[4200];
-  snprintf(dir, sizeof dir, CG "%s", path);
+  snprintf(dir, sizeof dir, "%s%s", cg_root(), path);
   if (mkdir_p(dir) < 0) return -1;
   /* enable controllers from the root down to the parent of the container's cgroup */
-  snprintf(cur, sizeof cur, CG);
+  snprintf(cur, sizeof cur, "%s", cg_root());
   const char *p = path;
   while (*p) {
     char avail[1024], want[1024] = "";
@@ -227,11 +234,11 @@ int cg_join(const char *path, pid_t pid) {
   char dir[4200], v[32];
   snprintf(v, sizeof v, "%d", (int)pid);
   if (cg_version() == 2) {
-    snprintf(dir, sizeof dir, CG "%s", path);
+    snprintf(dir, sizeof dir, "%s%s", cg_root(), path);
     return set(dir, "cgroup.procs", v) < 0 ? wrap("join cgroup \"%s\"", path) : 0;
   }
   for (unsigned i = 0; i < NV1; i++) {
-    snprintf(dir, sizeof dir, CG "/%s%s", v1_ctrls[i], path);
+    snprintf(dir, sizeof dir, "%s/%s%s", cg_root(), v1_ctrls[i], path);
     if (access(dir, F_OK) != 0) continue;
     if (set(dir, "cgroup.procs", v) < 0) return wrap("join cgroup \"%s\"", path);
   }
@@ -251,9 +258,9 @@ static int rmdir_retry(const char *dir) {
 int cg_destroy(const char *path) {
   char dir[4200]; int r = 0;
   if (!path[0] || !strcmp(path, "/")) return 0;
-  if (cg_version() == 2) { snprintf(dir, sizeof dir, CG "%s", path); return rmdir_retry(dir); }
+  if (cg_version() == 2) { snprintf(dir, sizeof dir, "%s%s", cg_root(), path); return rmdir_retry(dir); }
   for (unsigned i = 0; i < NV1; i++) {
-    snprintf(dir, sizeof dir, CG "/%s%s", v1_ctrls[i], path);
+    snprintf(dir, sizeof dir, "%s/%s%s", cg_root(), v1_ctrls[i], path);
     if (rmdir_retry(dir) < 0) r = -1;
   }
   return r;
@@ -262,10 +269,16 @@ int cg_destroy(const char *path) {
 int cg_freeze(const char *path, int freeze) {
   char dir[4200];
   if (cg_version() == 2) {
-    snprintf(dir, sizeof dir, CG "%s", path);
-    return set(dir, "cgroup.freeze", freeze ? "1" : "0");
+    snprintf(dir, sizeof dir, "%s%s", cg_root(), path);
+    if (set(dir, "cgroup.freeze", freeze ? "1" : "0") < 0) return -1;
+    /* freezing is asynchronous: report done only once cgroup.events says so */
+    for (int i = 0; i < 200; i++) {
+      if (cg_frozen(path) == freeze) return 0;
+      struct timespec ts = {0, 10 * 1000 * 1000}; nanosleep(&ts, NULL);
+    }
+    return failx("cgroup \"%s\" did not %s within 2 s", path, freeze ? "freeze" : "thaw");
   }
-  snprintf(dir, sizeof dir, CG "/freezer%s", path);
+  snprintf(dir, sizeof dir, "%s/freezer%s", cg_root(), path);
   if (set(dir, "freezer.state", freeze ? "FROZEN" : "THAWED") < 0) return -1;
   for (int i = 0; i < 200; i++) {
     char v[64], f[4300]; snprintf(f, sizeof f, "%s/freezer.state", dir);
@@ -280,21 +293,21 @@ int cg_freeze(const char *path, int freeze) {
 int cg_frozen(const char *path) {
   char f[4200], v[256];
   if (cg_version() == 2) {
-    snprintf(f, sizeof f, CG "%s/cgroup.events", path);
+    snprintf(f, sizeof f, "%s%s/cgroup.events", cg_root(), path);
     if (read_file(f, v, sizeof v) < 0) { err_set_raw("", 0); return 0; }
     return strstr(v, "frozen 1") != NULL;
   }
-  snprintf(f, sizeof f, CG "/freezer%s/freezer.state", path);
+  snprintf(f, sizeof f, "%s/freezer%s/freezer.state", cg_root(), path);
   if (read_file(f, v, sizeof v) < 0) { err_set_raw("", 0); return 0; }
   return !strncmp(v, "FROZEN", 6) || !strncmp(v, "FREEZING", 8);
 }
 
 int cg_pids(const char *path, pid_t *out, int max) {
   char f[4200];
-  if (cg_version() == 2) snprintf(f, sizeof f, CG "%s/cgroup.procs", path);
+  if (cg_version() == 2) snprintf(f, sizeof f, "%s%s/cgroup.procs", cg_root(), path);
   else {
-    snprintf(f, sizeof f, CG "/pids%s/cgroup.procs", path);
-    if (access(f, F_OK) != 0) snprintf(f, sizeof f, CG "/memory%s/cgroup.procs", path);
+    snprintf(f, sizeof f, "%s/pids%s/cgroup.procs", cg_root(), path);
+    if (access(f, F_OK) != 0) snprintf(f, sizeof f, "%s/memory%s/cgroup.procs", cg_root(), path);
   }
   FILE *fp = fopen(f, "re");
   if (!fp) return fail(errno, "open \"%s\"", f);
@@ -332,7 +345,7 @@ static long long stat_field(const char *path, const char *file, const char *key)
 static void io_bytes(const char *path, long long *rd, long long *wr) {
   char f[4200], v[16384];
   if (cg_version() == 2) {
-    snprintf(f, sizeof f, CG "%s/io.stat", path);
+    snprintf(f, sizeof f, "%s%s/io.stat", cg_root(), path);
     if (read_file(f, v, sizeof v) < 0) { err_set_raw("", 0); return; }
     for (char *p = v; (p = strstr(p, "bytes=")); p += 6) {
       if (p > v && p[-1] == 'r') *rd += strtoll(p + 6, NULL, 10);
@@ -340,7 +353,7 @@ static void io_bytes(const char *path, long long *rd, long long *wr) {
     }
     return;
   }
-  snprintf(f, sizeof f, CG "/blkio%s/blkio.throttle.io_service_bytes", path);
+  snprintf(f, sizeof f, "%s/blkio%s/blkio.throttle.io_service_bytes", cg_root(), path);
   if (read_file(f, v, sizeof v) < 0) { err_set_raw("", 0); return; }
   for (char *line = v; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
     char dev[64], op[16]; long long n;
@@ -353,19 +366,19 @@ int cg_stats(const char *path, FILE *f) {
   char d[4200];
   long long mem, lim, cpu, pids, pidmax, cache = -1;
   if (cg_version() == 2) {
-    snprintf(d, sizeof d, CG "%s", path);
+    snprintf(d, sizeof d, "%s%s", cg_root(), path);
     mem = read_ll(d, "memory.current"); lim = read_ll(d, "memory.max");
     long long us = stat_field(d, "cpu.stat", "usage_usec");
     cpu = us >= 0 ? us * 1000 : -1;
     pids = read_ll(d, "pids.current"); pidmax = read_ll(d, "pids.max");
     cache = stat_field(d, "memory.stat", "file");
   } else {
-    snprintf(d, sizeof d, CG "/memory%s", path);
+    snprintf(d, sizeof d, "%s/memory%s", cg_root(), path);
     mem = read_ll(d, "memory.usage_in_bytes"); lim = read_ll(d, "memory.limit_in_bytes");
     cache = stat_field(d, "memory.stat", "total_cache");
-    snprintf(d, sizeof d, CG "/cpuacct%s", path);
+    snprintf(d, sizeof d, "%s/cpuacct%s", cg_root(), path);
     cpu = read_ll(d, "cpuacct.usage");
-    snprintf(d, sizeof d, CG "/pids%s", path);
+    snprintf(d, sizeof d, "%s/pids%s", cg_root(), path);
     pids = read_ll(d, "pids.current"); pidmax = read_ll(d, "pids.max");
   }
   long long rd = 0, wr = 0;

@@ -135,6 +135,8 @@ int main(int argc, char **argv) {
       fprintf(stderr, "berth-runtime %s: unknown option \"%s\"\n", cmd, argv[i]); return 2;
     }
     o.id = argv[need_id(argc, argv, i, cmd)];
+    /* socket activation: descriptors passed to us with LISTEN_FDS go through, as with runc */
+    if (getenv("LISTEN_FDS") && atoi(getenv("LISTEN_FDS")) > o.preserve_fds) o.preserve_fds = atoi(getenv("LISTEN_FDS"));
     if (seal_self(argv) < 0) return finish(-1);
     o.attached_run = run && !o.detach;
     int r = container_create(&o);

@@ -119,6 +119,8 @@ int state_load(const char *id, struct state *st) {
   snprintf(st->bundle, sizeof st->bundle, "%s", jstr(jget(j, "bundle"), ""));
   snprintf(st->cgroup, sizeof st->cgroup, "%s", jstr(jget(j, "cgroupPath"), ""));
   snprintf(st->created, sizeof st->created, "%s", jstr(jget(j, "created"), ""));
+  const char *cgroot = jstr(jget(j, "cgroupRoot"), NULL);
+  if (cgroot && *cgroot) setenv("BERTH_CGROUP_ROOT", cgroot, 1); /* where create put the cgroup */
   struct jv *a = jget(j, "annotations");
   if (a) {
     /* detach the annotations subtree so it outlives the document */
@@ -152,6 +154,8 @@ int state_save(const struct state *st) {
   json_write_str(f, st->bundle);
   fprintf(f, ",\"cgroupPath\":"); json_write_str(f, st->cgroup);
   fprintf(f, ",\"created\":"); json_write_str(f, st->created);
+  const char *cgroot = getenv("BERTH_CGROUP_ROOT");
+  if (cgroot && *cgroot) { fprintf(f, ",\"cgroupRoot\":"); json_write_str(f, cgroot); }
   fprintf(f, ",\"annotations\":");
   if (st->annotations) json_write(f, st->annotations); else fputs("{}", f);
   fputs("}\n", f);

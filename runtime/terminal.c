@@ -71,8 +71,19 @@ int console_connect(const char *path) {
 static struct termios saved; static int saved_ok;
 static void restore_tty(void) { if (saved_ok) tcsetattr(0, TCSANOW, &saved); }
 
+static int relay_master = -1;
+static void copy_winsize(int sig) {
+  (void)sig;
+  struct winsize ws;
+  if (relay_master >= 0 && ioctl(0, TIOCGWINSZ, &ws) == 0) ioctl(relay_master, TIOCSWINSZ, &ws);
+}
+
 int pty_relay(int master, pid_t child) {
   (void)child;
+  relay_master = master;
+  struct sigaction sa; memset(&sa, 0, sizeof sa);
+  sa.sa_handler = copy_winsize; /* a resized caller terminal resizes the container's pty */
+  sigaction(SIGWINCH, &sa, NULL);
   if (isatty(0) && tcgetattr(0, &saved) == 0) {
     saved_ok = 1; atexit(restore_tty);
     struct termios raw = saved; cfmakeraw(&raw); tcsetattr(0, TCSANOW, &raw);

@@ -25,6 +25,8 @@ export interface EnvironmentSources {
   dotenvDir: string;
   /** Labels for display, e.g. paths relative to cwd. */
   display: (absolutePath: string) => string;
+  /** Variables from outside (an including project) that env files may interpolate. */
+  outer?: VariableLookup;
 }
 
 /** Builds the interpolation environment; a named env file that is missing is an error. */
@@ -36,6 +38,8 @@ export function resolveEnvironment(sources: EnvironmentSources): ResolvedEnviron
   const files: string[] = [];
   const lookup: VariableLookup = (name) => {
     if (Object.hasOwn(processValues, name)) return { value: processValues[name], from: 'environment' };
+    const outer = sources.outer?.(name);
+    if (outer) return outer;
     return Object.hasOwn(values, name) ? { value: values[name], from: origins.get(name) ?? 'environment' } : undefined;
   };
   const read = (file: string, label: string, required: boolean): void => {

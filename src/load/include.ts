@@ -80,7 +80,7 @@ function parseEntries(value: unknown, dir: string, session: LoadSession, file: s
 
 /** The included file interpolates with its env files, overridden by the including project's variables. */
 function includeLookup(session: LoadSession, entry: IncludeEntry, projectDir: string, outer: VariableLookup): VariableLookup {
-  const env = resolveEnvironment({ processEnv: {}, cwd: session.cwd, envFiles: entry.envFiles, dotenvDir: projectDir, display: (f) => session.display(f) });
+  const env = resolveEnvironment({ processEnv: {}, cwd: session.cwd, envFiles: entry.envFiles, dotenvDir: projectDir, display: (f) => session.display(f), outer });
   const own = environmentLookup(env);
   return (name) => outer(name) ?? own(name);
 }

@@ -81,15 +81,15 @@ async function readStdin(options: LoadOptions): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** `!reset` written where nothing came before removes the key, in the top two levels and services. */
+/** `!reset` written where nothing came before removes the key (only run when the file has such tags). */
 function dropResets(document: Record<string, unknown>): Record<string, unknown> {
-  const visit = (node: unknown, depth: number): void => {
-    if (typeof node !== 'object' || node === null || depth > 3) return;
+  const visit = (node: unknown): void => {
+    if (typeof node !== 'object' || node === null) return;
     for (const key of Object.keys(node)) {
-      if (tagOf(node, key) === 'reset') delete (node as Record<string, unknown>)[key];
-      else visit((node as Record<string, unknown>)[key], depth + 1);
+      if (!Array.isArray(node) && tagOf(node, key) === 'reset') delete (node as Record<string, unknown>)[key];
+      else visit((node as Record<string, unknown>)[key]);
     }
   };
-  visit(document, 0);
+  visit(document);
   return document;
 }

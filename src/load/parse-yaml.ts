@@ -9,7 +9,7 @@ import { formatPath } from './key-path.js';
 import { metaOf, placeOf, setPlace, setTag, type Place } from './source-meta.js';
 
 /** Largest compose file berth reads; bigger files are refused before parsing (bounded time and memory). */
-export const MAX_COMPOSE_FILE_BYTES = 10 * 1024 * 1024;
+export const MAX_COMPOSE_FILE_BYTES = 4 * 1024 * 1024;
 /** Most values YAML aliases may expand to in one file; beyond this it is an alias bomb. */
 export const MAX_ALIAS_EXPANSION = 250_000;
 

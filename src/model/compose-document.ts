@@ -41,10 +41,14 @@ export function sortedData(value: unknown): unknown {
 }
 
 /** Keys listed in `order` first, in that order, then the others sorted (`x-` keys last). */
+const orderSets = new WeakMap<readonly string[], ReadonlySet<string>>();
+
 function ordered(value: Record<string, unknown>, order: readonly string[], omit: readonly string[] = []): Record<string, unknown> {
+  let orderSet = orderSets.get(order);
+  if (!orderSet) orderSets.set(order, (orderSet = new Set(order)));
   const result: Record<string, unknown> = {};
-  for (const key of order) if (key in value && value[key] !== undefined && !omit.includes(key)) result[key] = sortedData(value[key]);
-  const rest = Object.keys(value).filter((key) => !order.includes(key) && !omit.includes(key) && value[key] !== undefined);
+  for (const key of order) if (value[key] !== undefined && !omit.includes(key)) result[key] = sortedData(value[key]);
+  const rest = Object.keys(value).filter((key) => !orderSet.has(key) && !omit.includes(key) && value[key] !== undefined);
   const plain = rest.filter((key) => !key.startsWith('x-')).sort(compareText);
   const extensions = rest.filter((key) => key.startsWith('x-')).sort(compareText);
   for (const key of [...plain, ...extensions]) result[key] = sortedData(value[key]);

@@ -4,7 +4,7 @@ export type {
   Secret, Service, ServiceDependency, ServiceNetwork, ServiceSpec, SourceRef, Volume, VolumeMount,
 } from './types.js';
 export { normalize, type NormalizeOptions } from './normalize.js';
-export { withProfiles, type ProfileOptions } from './profiles.js';
+export { withProfiles, withSelectedServices, type ProfileOptions } from './profiles.js';
 export { withoutUnusedResources } from './resources.js';
 export { toComposeDocument, serviceDocument, sortedData, type ComposeDocumentOptions } from './compose-document.js';
 export { serviceConfigHash } from './config-hash.js';

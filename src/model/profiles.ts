@@ -2,7 +2,8 @@
  * Profiles: which services a command works on. A service without `profiles` is always enabled,
  * `*` enables all, and services named on the command line enable their profiles.
  */
-import { GraphError } from '../errors.js';
+import { GraphError, UsageError } from '../errors.js';
+import { namesHint } from './did-you-mean.js';
 import type { Project, Service, ServiceDependency } from './types.js';
 
 /** Options of withProfiles(). */
@@ -52,4 +53,27 @@ export function withProfiles(project: Project, profiles: readonly string[], opti
     }
   }
   return { ...project, services: enabled, disabledServices: disabled, activeProfiles: [...active].sort() };
+}
+
+/**
+ * Derives the project with only `serviceNames` and what they depend on (transitively), as
+ * `berth config web` and `berth up web` work on. An empty list keeps every service.
+ */
+export function withSelectedServices(project: Project, serviceNames: readonly string[]): Project {
+  if (serviceNames.length === 0) return project;
+  const keep = new Set<string>();
+  const visit = (name: string): void => {
+    if (keep.has(name)) return;
+    const service = project.services.get(name);
+    if (!service) return; // an unknown dependency is reported by the graph check
+    keep.add(name);
+    for (const dependency of Object.keys(service.depends_on ?? {})) visit(dependency);
+  };
+  for (const name of serviceNames) {
+    if (!project.services.has(name)) {
+      throw new UsageError(`no such service: "${name}"`, { hint: namesHint('services', name, [...project.services.keys(), ...project.disabledServices.keys()]) });
+    }
+    visit(name);
+  }
+  return { ...project, services: new Map([...project.services].filter(([name]) => keep.has(name))) };
 }

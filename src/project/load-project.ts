@@ -1,12 +1,12 @@
 /**
  * loadProject(): the whole way from compose files to a checked Project —
- * load → validate → normalize → profiles → unused resources dropped → graph check.
+ * load → validate → normalize → profiles → selected services → unused resources dropped → graph check.
  * Every command, the engine and the JS API start here.
  */
 import { loadCompose } from '../load/index.js';
 import type { LoadedCompose, LoadOptions } from '../load/types.js';
 import { validateCompose } from '../validate/index.js';
-import { normalize, withoutUnusedResources, withProfiles, type Project } from '../model/index.js';
+import { normalize, withoutUnusedResources, withProfiles, withSelectedServices, type Project } from '../model/index.js';
 import { buildGraph, type ProjectGraph } from '../graph/index.js';
 
 /** Options of loadProject(): the loader's, plus the services named on the command line. */
@@ -30,7 +30,8 @@ export async function loadProjectDetailed(options: ProjectOptions): Promise<Load
   const loaded = await loadCompose(options);
   if (options.consistency !== false) validateCompose(loaded);
   const normalized = normalize(loaded, { resolvePaths: options.resolvePaths ?? true });
-  const project = withoutUnusedResources(withProfiles(normalized, loaded.profiles, { servicesNamed: options.servicesNamed }));
+  const enabled = withProfiles(normalized, loaded.profiles, { servicesNamed: options.servicesNamed });
+  const project = withoutUnusedResources(withSelectedServices(enabled, options.servicesNamed ?? []));
   const graph = options.consistency === false ? undefined : buildGraph(project);
   return { loaded, project, graph };
 }

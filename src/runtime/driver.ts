@@ -10,7 +10,8 @@ import path from 'node:path';
 import { RuntimeError } from '../errors.js';
 import { runRoot, runtimeBinary } from '../paths.js';
 import { readCgroupStats, type ContainerStats } from './cgroup-stats.js';
-import { serializeOciConfig } from './oci-spec.js';
+import { hostCapabilities } from './oci-defaults.js';
+import { serializeOciConfig, type OciSpecOptions } from './oci-spec.js';
 import type { OciConfig, OciDevice, OciState } from './oci-types.js';
 
 /** Which family the binary belongs to; decides the few places where their CLIs differ. */
@@ -347,6 +348,23 @@ function readLog(file: string): { message?: string; errno?: number } {
 function lastLine(text: string): string | undefined {
   const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
   return lines[lines.length - 1];
+}
+
+/**
+ * The host facts toOciSpec needs, observed now: capabilities this process can grant, and for a
+ * privileged container the host's device nodes.
+ */
+export function hostSpecOptions(spec: { privileged?: boolean }): OciSpecOptions {
+  let status = '';
+  try {
+    status = readFileSync('/proc/self/status', 'utf8');
+  } catch {
+    // Not Linux or no /proc: assume every capability.
+  }
+  return {
+    availableCapabilities: hostCapabilities(status),
+    ...(spec.privileged ? { hostDevices: listHostDevices() } : {}),
+  };
 }
 
 /** The host's device nodes (top level of /dev), for privileged containers. */

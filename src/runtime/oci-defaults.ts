@@ -38,17 +38,28 @@ export function normalizeCapability(name: string): string {
  * The capability set after cap_add/cap_drop, with Docker's rules: "ALL" in cap_add starts from
  * every capability, "ALL" in cap_drop keeps only what cap_add names, drops win over adds.
  */
-export function resolveCapabilities(capAdd: readonly string[] = [], capDrop: readonly string[] = [], privileged = false): string[] {
-  if (privileged) return [...allCapabilities];
+export function resolveCapabilities(capAdd: readonly string[] = [], capDrop: readonly string[] = [], privileged = false, available?: readonly string[]): string[] {
+  // "Everything" means everything this host can grant: berth may itself run with a reduced
+  // bounding set (nested in another container), and asking for more makes capset fail.
+  const everything = available ? allCapabilities.filter((cap) => available.includes(cap)) : [...allCapabilities];
+  if (privileged) return [...everything];
   const adds = capAdd.map(normalizeCapability);
   const drops = capDrop.map(normalizeCapability);
   const addAll = adds.includes('ALL');
   if (drops.includes('ALL')) {
-    return addAll ? [...allCapabilities] : [...new Set(adds)];
+    return addAll ? [...everything] : [...new Set(adds)];
   }
-  const base = addAll ? [...allCapabilities] : [...defaultCapabilities];
+  const base = addAll ? [...everything] : [...defaultCapabilities];
   for (const cap of adds) if (cap !== 'ALL' && !base.includes(cap)) base.push(cap);
   return base.filter((cap) => !drops.includes(cap));
+}
+
+/** The capabilities in this process's bounding set (what a runtime started from here can grant). */
+export function hostCapabilities(statusText: string): string[] {
+  const match = /^CapBnd:\s*([0-9a-f]+)$/m.exec(statusText);
+  if (!match) return [...allCapabilities];
+  const mask = BigInt(`0x${match[1]}`);
+  return allCapabilities.filter((_, bit) => (mask >> BigInt(bit)) & 1n);
 }
 
 /** /proc and /sys entries that leak host information or control: hidden (bind of /dev/null or empty tmpfs). */

@@ -27,12 +27,23 @@ export const berthAnnotations = {
 /** Prefix of the annotations that carry container labels. */
 export const labelAnnotationPrefix = 'berth.label.';
 
+/** The container labels stored in a config's or state's annotations by toOciSpec. */
+export function labelsFromAnnotations(annotations: Record<string, string> | undefined): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const [key, value] of Object.entries(annotations ?? {})) {
+    if (key.startsWith(labelAnnotationPrefix)) labels[key.slice(labelAnnotationPrefix.length)] = value;
+  }
+  return labels;
+}
+
 /** Inputs of toOciSpec that come from the host rather than the container. */
 export interface OciSpecOptions {
   /** Host architecture for the seccomp profile (default process.arch). */
   arch?: HostArch;
   /** Device nodes a privileged container gets (the host's /dev), found by the driver. */
   hostDevices?: OciDevice[];
+  /** Capabilities the host can grant (hostCapabilities()); bounds privileged and "ALL". */
+  availableCapabilities?: string[];
 }
 
 const idPattern = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -182,7 +193,7 @@ export function toOciSpec(spec: ContainerSpec, options: OciSpecOptions = {}): Oc
   if (spec.args.length === 0) throw new RuntimeError(`container "${spec.id}" has no command to run`, { containerId: spec.id }, { hint: 'set command or entrypoint' });
   const arch = options.arch ?? (process.arch as HostArch);
   const privileged = spec.privileged ?? false;
-  const capabilities = resolveCapabilities(spec.capAdd, spec.capDrop, privileged);
+  const capabilities = resolveCapabilities(spec.capAdd, spec.capDrop, privileged, options.availableCapabilities);
   const hostname = spec.hostname ?? spec.id.slice(0, 12);
   const user = spec.user ?? { uid: 0, gid: 0 };
 

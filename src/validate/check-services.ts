@@ -107,10 +107,10 @@ function checkVolumes(context: CheckContext, serviceName: string, service: Mappi
         context.report([...path, 'target'], `volume target "${target}" of service "${serviceName}" must be an absolute path`);
       }
       if ((entry.type === 'bind' || entry.type === 'image') && (typeof entry.source !== 'string' || entry.source === '')) {
-        context.report(path, `${entry.type} mount ${index} of service "${serviceName}" has no "source"`);
+        context.report(path, `${entry.type} mount ${index} of service "${serviceName}" has no "source"`, entry.type === 'bind' ? 'set "source" to a path on the host' : 'set "source" to an image reference');
       }
       if (entry.type === 'tmpfs' && entry.source !== undefined) {
-        context.report([...path, 'source'], `tmpfs mount ${index} of service "${serviceName}" cannot have a "source"`);
+        context.report([...path, 'source'], `tmpfs mount ${index} of service "${serviceName}" cannot have a "source"`, 'a tmpfs mount starts empty: remove "source", or use type "volume" or "bind"');
       }
       if (isMapping(entry.tmpfs)) checkBytes(context, entry.tmpfs, 'size', [...path, 'tmpfs']);
     }
@@ -154,6 +154,37 @@ function checkHealthcheck(context: CheckContext, serviceName: string, service: M
     context.report([...path, 'test', 0], `healthcheck test of service "${serviceName}" must start with "CMD", "CMD-SHELL" or "NONE", got "${test[0]}"`, 'e.g. ["CMD", "curl", "-f", "http://localhost"], or a plain string run by the shell');
   }
   if (Array.isArray(test) && test.length === 0) context.report([...path, 'test'], `healthcheck test of service "${serviceName}" is an empty list`);
+  const disabled = healthcheck.disable === true || healthcheck.disable === 'true';
+  const testDisables = Array.isArray(test) && test[0] === 'NONE';
+  if (disabled && test !== undefined && !testDisables) {
+    context.report([...path, 'disable'], `healthcheck of service "${serviceName}" sets both "disable: true" and "test"`, 'remove "test", or remove "disable" to keep the check');
+  }
+}
+
+/** `tmpfs` short syntax: `/run` or `/run:size=64m,mode=1777`, always an absolute target. */
+function checkTmpfs(context: CheckContext, serviceName: string, service: Mapping): void {
+  const tmpfs = service.tmpfs;
+  const entries: [string, KeyPath][] = typeof tmpfs === 'string'
+    ? [[tmpfs, ['services', serviceName, 'tmpfs']]]
+    : Array.isArray(tmpfs)
+      ? tmpfs.flatMap((entry, index) => (typeof entry === 'string' ? [[entry, ['services', serviceName, 'tmpfs', index]] as [string, KeyPath]] : []))
+      : [];
+  for (const [entry, path] of entries) {
+    const target = entry.split(':')[0];
+    if (!target.startsWith('/') && !uninterpolated(target)) {
+      context.report(path, `tmpfs mount "${entry}" of service "${serviceName}" must start with an absolute path`, 'write it as "/path" or "/path:size=64m,mode=1777"');
+    }
+  }
+}
+
+function checkBuild(context: CheckContext, serviceName: string, build: Mapping): void {
+  const path: KeyPath = ['services', serviceName, 'build'];
+  if (build.dockerfile !== undefined && build.dockerfile_inline !== undefined) {
+    context.report([...path, 'dockerfile_inline'], `build of service "${serviceName}" sets both "dockerfile" and "dockerfile_inline"`, 'keep one of them');
+  }
+  checkBytes(context, build, 'shm_size', path);
+  checkExtraHosts(context, build, path);
+  checkUlimits(context, build, path);
 }
 
 function checkDevelop(context: CheckContext, serviceName: string, service: Mapping): void {
@@ -252,11 +283,8 @@ export function checkServices(context: CheckContext): void {
     checkDevelop(context, serviceName, service);
     checkUlimits(context, service, base);
     checkDeploy(context, serviceName, service);
-    if (isMapping(service.build)) {
-      checkBytes(context, service.build, 'shm_size', [...base, 'build']);
-      checkExtraHosts(context, service.build, [...base, 'build']);
-      checkUlimits(context, service.build, [...base, 'build']);
-    }
+    checkTmpfs(context, serviceName, service);
+    if (isMapping(service.build)) checkBuild(context, serviceName, service.build);
     if (isMapping(service.blkio_config)) {
       for (const key of ['device_read_bps', 'device_write_bps']) {
         const limits = service.blkio_config[key];

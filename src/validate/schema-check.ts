@@ -92,7 +92,7 @@ function expectOf(error: ErrorObject): string | undefined {
 }
 
 /** Maps one ajv error that survived collapsing to an issue. */
-function toIssue(error: ErrorObject, keyPath: KeyPath, sources: SourceIndex): ValidationIssue | undefined {
+function toIssue(error: ErrorObject, keyPath: KeyPath, sources: SourceIndex, root: Schema): ValidationIssue | undefined {
   const at = sources.lookup(keyPath);
   const what = subject(keyPath);
   switch (error.keyword) {
@@ -103,9 +103,10 @@ function toIssue(error: ErrorObject, keyPath: KeyPath, sources: SourceIndex): Va
       const where = keyPath.length === 0 ? 'unknown top-level key' : `${what} has unknown key`;
       const hint = guess
         ? `did you mean "${guess}"?`
-        : allowed.length > 0 && allowed.length <= 12
-          ? `allowed keys are ${quoteList(allowed)}`
-          : 'remove it, or start its name with "x-" to keep it as an extension field';
+        : misplacedHint(key, keyPath, root)
+          ?? (allowed.length > 0 && allowed.length <= 12
+            ? `allowed keys are ${quoteList(allowed)}`
+            : 'remove it, or start its name with "x-" to keep it as an extension field');
       return { message: `${where} "${key}"`, source: sources.lookup([...keyPath, key]) ?? at, hint };
     }
     case 'required': {
@@ -137,6 +138,20 @@ function toIssue(error: ErrorObject, keyPath: KeyPath, sources: SourceIndex): Va
     default:
       return { message: `${what} ${error.message ?? 'is not valid'}`, source: at };
   }
+}
+
+/**
+ * A hint for a key written at the wrong depth, the usual YAML indentation slip: a service
+ * attribute at the top level or inside one of the service's own mappings.
+ */
+function misplacedHint(key: string, keyPath: KeyPath, root: Schema): string | undefined {
+  const serviceKeys = ((root.definitions as Schema).service as Schema).properties as Schema;
+  if (!Object.hasOwn(serviceKeys, key)) return undefined;
+  if (keyPath.length === 0) return `"${key}" is a service attribute: indent it under a service in "services"`;
+  if (keyPath.length > 2 && keyPath[0] === 'services') {
+    return `"${key}" is a service attribute: move it up to ${formatPath(keyPath.slice(0, 2))}`;
+  }
+  return undefined;
 }
 
 /** A did-you-mean hint when a string value is close to one of the allowed values. */
@@ -184,7 +199,7 @@ export function checkSchema(document: unknown, sources: SourceIndex): Validation
     }
     collapsed.push(alternative.instancePath);
     const keyPath = pointerToPath(document, alternative.instancePath);
-    const issue = toIssue(alternative, keyPath, sources);
+    const issue = toIssue(alternative, keyPath, sources, schema);
     if (issue) issues.push(withVariables(issue, keyPath, sources));
   }
 
@@ -192,7 +207,7 @@ export function checkSchema(document: unknown, sources: SourceIndex): Validation
     if (error.keyword === 'oneOf' || error.keyword === 'anyOf' || error.keyword === 'propertyNames' || dropped.has(error)) continue;
     if (collapsed.some((prefix) => inside(error.instancePath, prefix))) continue;
     const keyPath = pointerToPath(document, error.instancePath);
-    const issue = error.propertyName !== undefined ? nameIssue(error, keyPath, sources) : toIssue(error, keyPath, sources);
+    const issue = error.propertyName !== undefined ? nameIssue(error, keyPath, sources) : toIssue(error, keyPath, sources, schema);
     if (issue) issues.push(withVariables(issue, keyPath, sources));
   }
   return dedupe(issues);

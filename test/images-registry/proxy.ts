@@ -13,6 +13,8 @@ export interface ProxyBehavior {
   corruptBlob?: string;
   /** Close the connection after this many body bytes of this blob, the first time only. */
   cutBlobOnce?: { digest: string; afterBytes: number };
+  /** Answer the first N requests to /v2/<name>/... with this status (503, 429). */
+  failFirst?: { count: number; status: number };
 }
 
 /** A running proxy: its host:port and the requests it saw. */
@@ -30,6 +32,12 @@ export async function startProxy(host: AfterHost, target: string, behavior: Prox
   const server = http.createServer((request, response) => {
     const record: TestProxy['requests'][number] = { method: request.method ?? 'GET', path: request.url ?? '/', range: request.headers.range };
     requests.push(record);
+    if (behavior.failFirst && behavior.failFirst.count > 0 && /^\/v2\/.+/.test(request.url ?? '')) {
+      behavior.failFirst.count--;
+      record.status = behavior.failFirst.status;
+      response.writeHead(behavior.failFirst.status, { 'retry-after': '0', 'content-type': 'application/json' }).end('{"errors":[{"code":"UNAVAILABLE","message":"try later"}]}');
+      return;
+    }
     const upstream = http.request({ host: targetHost, port: Number(targetPort), method: request.method, path: request.url, headers: { ...request.headers, host: target } }, (reply) => {
       record.status = reply.statusCode;
       const isBlob = request.method === 'GET' && /\/blobs\/sha256:/.test(request.url ?? '');

@@ -180,6 +180,23 @@ describe('registry pull and push', () => {
     assert.equal(proxy2.requests.filter((request) => request.path.endsWith(layerDigest) && request.range).length, 1);
   });
 
+  test('5xx and 429 answers are retried with backoff, and reported once retries run out', async () => {
+    await buildImage(source.store, `${registry.host}/test/flaky:1`, { layers: [{ files: { 'flaky.txt': 'retry\n' } }] });
+    await pushImage(source.store, `${registry.host}/test/flaky:1`, undefined, { env: source.env });
+    const flaky = await startProxy(afterHost, registry.host, { failFirst: { count: 3, status: 503 } });
+    const { store, env } = await freshState();
+    const image = await pullImage(store, `${flaky.host}/test/flaky:1`, { env });
+    assert.equal(image.layers.length, 1);
+    assert.equal(flaky.requests.filter((request) => request.status === 503).length, 3);
+    const limited = await startProxy(afterHost, registry.host, { failFirst: { count: 5, status: 429 } });
+    await assert.rejects(pullImage((await freshState()).store, `${limited.host}/test/flaky:1`, { env, retries: 1 }), (err: unknown) => {
+      assert.ok(err instanceof RegistryError);
+      assert.equal(err.status, 429);
+      assert.match(err.message, /answered HTTP 429 2 times/);
+      return true;
+    });
+  });
+
   test('errors: unknown image, unknown tag, unreachable registry', async () => {
     const { store, env } = await freshState();
     await assert.rejects(pullImage(store, `${registry.host}/test/nothing:1`, { env }), (err: unknown) => {

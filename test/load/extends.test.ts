@@ -63,3 +63,20 @@ test('values from an extended service remember where they came from', async (t) 
     via: 'extends "app" from common.yaml',
   });
 });
+
+test('a cycle through another file names the files', async (t) => {
+  const error = await errorOf(() => loadFixture(t, {
+    'compose.yaml': 'services:\n  a:\n    extends: {file: other.yaml, service: b}\n',
+    'other.yaml': 'services:\n  b:\n    extends: {file: compose.yaml, service: a}\n',
+  }));
+  assert.equal(error.message, 'extends cycle: "a" -> "b" (other.yaml) -> "a"');
+});
+
+test('several services may extend the same base without sharing data', async (t) => {
+  const loaded = await loadFixture(t, {
+    'compose.yaml': 'services:\n  base:\n    image: a\n    labels: [x=1]\n  one:\n    extends: base\n    labels: [y=1]\n  two:\n    extends: base\n',
+  });
+  assert.deepEqual(services(loaded).one.labels, ['x=1', 'y=1']);
+  assert.deepEqual(services(loaded).two.labels, ['x=1']);
+  assert.deepEqual(services(loaded).base.labels, ['x=1']);
+});

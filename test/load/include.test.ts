@@ -94,3 +94,12 @@ test('identical definitions on both sides are no conflict', async (t) => {
 test('a missing included file is an error', async (t) => {
   await assert.rejects(() => loadFixture(t, { 'compose.yaml': 'include: [nope.yaml]\n' }), /compose file ".*nope\.yaml" not found/);
 });
+
+test('an include env_file may use the including project\'s variables', async (t) => {
+  const loaded = await loadFixture(t, {
+    'compose.yaml': 'include:\n  - path: sub/compose.yaml\n    env_file: sub/x.env\n',
+    'sub/compose.yaml': 'services:\n  app:\n    image: "${IMG}"\n',
+    'sub/x.env': 'IMG=app:${VERSION}\n',
+  }, { env: { VERSION: '7' } });
+  assert.equal(services(loaded).app.image, 'app:7');
+});

@@ -1,8 +1,10 @@
 // YAML problems: malformed text, duplicate keys, empty files, non-mapping top level, alias bombs, size limit.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_COMPOSE_FILE_BYTES } from '../../src/load/index.js';
-import { errorOf, loadFixture, services } from './fixture.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadCompose, MAX_COMPOSE_FILE_BYTES } from '../../src/load/index.js';
+import { errorOf, loadFixture, services, writeFixture } from './fixture.js';
 
 test('malformed YAML names file, line, column and shows the line', async (t) => {
   const error = await errorOf(() => loadFixture(t, { 'compose.yaml': 'services:\n  web:\n    image: [unclosed\n    ports: x\n' }));
@@ -50,11 +52,21 @@ test('files over the size limit are refused before parsing', async (t) => {
   const big = 'services:\n  web:\n    image: a\n' + `x-pad: "${'p'.repeat(MAX_COMPOSE_FILE_BYTES)}"\n`;
   const started = Date.now();
   const error = await errorOf(() => loadFixture(t, { 'compose.yaml': big }));
-  assert.match(error.message, /compose file ".*compose\.yaml" is larger than 10 MB/);
+  assert.match(error.message, new RegExp(`compose file ".*compose\\.yaml" is larger than ${MAX_COMPOSE_FILE_BYTES / 1024 / 1024} MB`));
   assert.ok(Date.now() - started < 5000);
 });
 
 test('several YAML documents in one file merge in order', async (t) => {
   const loaded = await loadFixture(t, { 'compose.yaml': 'services:\n  web:\n    image: a\n---\nservices:\n  web:\n    tty: true\n' });
   assert.deepEqual(services(loaded).web, { image: 'a', tty: true });
+});
+
+test('a 50 MB file is refused from its size alone, without reading it', async (t) => {
+  const dir = writeFixture(t, { 'compose.yaml': '' });
+  fs.truncateSync(path.join(dir, 'compose.yaml'), 50 * 1024 * 1024);
+  const started = Date.now();
+  const error = await errorOf(() => loadCompose({ cwd: dir, env: {} }));
+  assert.match(error.message, /is larger than \d+ MB \(50\.0 MB\)/);
+  assert.match(error.hint ?? '', /include/);
+  assert.ok(Date.now() - started < 2000);
 });

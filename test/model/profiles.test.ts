@@ -41,3 +41,13 @@ test('a required dependency on a disabled service is an error; an optional one i
   const derived = withProfiles(withDeps, ['db']);
   assert.deepEqual(derived.services.get('app')!.depends_on, { db: { condition: 'service_started', required: true } });
 });
+
+test('selected services keep what they depend on, transitively; an unknown name is an error', async () => {
+  const { withSelectedServices } = await import('../../src/model/index.js');
+  const chain = normalize(loadedFrom({ services: {
+    web: { image: 'x', depends_on: ['api'] }, api: { image: 'x', links: ['db'] }, db: { image: 'x' }, other: { image: 'x' },
+  } }));
+  assert.deepEqual([...withSelectedServices(chain, ['web']).services.keys()], ['api', 'db', 'web']);
+  assert.deepEqual([...withSelectedServices(chain, []).services.keys()], ['api', 'db', 'other', 'web']);
+  assert.throws(() => withSelectedServices(chain, ['wbe']), /no such service: "wbe"/);
+});

@@ -194,3 +194,16 @@ test('namespaces given by path are joined', async (t) => {
   assert.equal(r.stdout.trim(), netns);
   box.rt(['delete', '--force', id]);
 });
+
+test('sysctls are written inside the new namespaces, oomScoreAdj and domainname are set', (t) => {
+  if (!canRun) return t.skip('needs root');
+  const hostForward = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8');
+  const r = sh('cat /proc/sys/net/ipv4/ip_forward /proc/self/oom_score_adj /proc/sys/kernel/domainname', (c) => {
+    c.linux.sysctl = { 'net.ipv4.ip_forward': hostForward.trim() === '1' ? '0' : '1' };
+    c.process.oomScoreAdj = 321;
+    c.domainname = 'example.test';
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, `${hostForward.trim() === '1' ? '0' : '1'}\n321\nexample.test\n`);
+  assert.equal(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8'), hostForward, 'the host is untouched');
+});

@@ -168,3 +168,17 @@ test('BERTH_ERROR_FD receives one JSON error line', async (t) => {
   assert.equal(code, 1);
   assert.deepEqual(JSON.parse(text), { message: `create container "${id}": rootfs "/nonexistent/rootfs": No such file or directory`, errno: 2 });
 });
+
+test('exec --process FILE and exec --tty', async (t) => {
+  if (!canRun) return t.skip('needs root');
+  const { id, bundle } = detached('sleep 20');
+  assert.equal(box.rt(['run', '-d', '--bundle', bundle, id]).status, 0);
+  const processFile = path.join(box.dir, 'process.json');
+  writeFileSync(processFile, JSON.stringify({ args: ['sh', '-c', 'echo "$A"; id -u; pwd'], env: ['A=from-file', 'PATH=/bin'], cwd: '/etc', user: { uid: 5, gid: 5 }, terminal: false }));
+  const r = box.rt(['exec', '--process', processFile, id]);
+  assert.equal(r.stdout, 'from-file\n5\n/etc\n', r.stderr);
+  const tty = box.rt(['exec', '--tty', id, 'sh', '-c', 'test -t 1 && echo tty']);
+  assert.equal(tty.status, 0, tty.stderr);
+  assert.match(tty.stdout, /^tty\r?\n$/);
+  assert.equal(box.rt(['delete', '--force', id]).status, 0);
+});

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  allCapabilities, berthAnnotations, defaultCapabilities, resolveCapabilities, resolveUser, serializeOciConfig, toOciSpec,
+  allCapabilities, berthAnnotations, defaultCapabilities, hostCapabilities, resolveCapabilities, resolveUser, serializeOciConfig, toOciSpec,
   type ContainerSpec, type OciConfig,
 } from '../../src/runtime/index.js';
 import { RuntimeError } from '../../src/errors.js';
@@ -94,6 +94,11 @@ test('capabilities: Docker defaults, add/drop, ALL on either side', () => {
   assert.deepEqual(resolveCapabilities(['ALL'], ['SYS_ADMIN']), allCapabilities.filter((c) => c !== 'CAP_SYS_ADMIN'));
   assert.deepEqual(resolveCapabilities(['KILL'], ['ALL']), ['CAP_KILL']);
   assert.deepEqual(resolveCapabilities([], ['ALL']), []);
+  // A host whose own bounding set lacks CAP_SYS_RESOURCE (bit 24) cannot grant it.
+  const available = hostCapabilities('CapBnd:\t000001fffeffffff\n');
+  assert.equal(available.length, 40);
+  assert.deepEqual(resolveCapabilities([], [], true, available), allCapabilities.filter((c) => c !== 'CAP_SYS_RESOURCE'));
+  assert.deepEqual(resolveCapabilities(['ALL'], ['KILL'], false, available), allCapabilities.filter((c) => c !== 'CAP_SYS_RESOURCE' && c !== 'CAP_KILL'));
   assert.throws(() => resolveCapabilities(['NET_ADMINN']), (err: unknown) => err instanceof RuntimeError && err.message === 'unknown capability "NET_ADMINN"');
 });
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { haveBusybox, makeBusyboxRootfs, removeRootfs } from '../helpers/busybox-rootfs.js';
 import { runtimeBinary } from '../../src/paths.js';
-import { RuntimeDriver, toOciSpec, type ContainerSpec, type OciConfig } from '../../src/runtime/index.js';
+import { hostSpecOptions, RuntimeDriver, toOciSpec, type ContainerSpec, type OciConfig } from '../../src/runtime/index.js';
 
 /** A runtime the tests can use. */
 export interface TestRuntime {
@@ -103,7 +103,7 @@ export class ContainerLab {
 
   /** Writes a bundle for the spec (rootfs filled in) and returns its dir and config. */
   bundle(spec: Omit<ContainerSpec, 'rootfs'> & { rootfs?: string }, tweak?: (config: OciConfig) => void): { dir: string; config: OciConfig } {
-    const config = toOciSpec({ rootfs: this.rootfs, ...spec });
+    const config = toOciSpec({ rootfs: this.rootfs, ...spec }, hostSpecOptions(spec));
     tweak?.(config);
     const dir = path.join(this.dir, 'bundles', spec.id);
     RuntimeDriver.writeBundle(dir, config);

@@ -43,6 +43,7 @@ export function registerConfig(program: Command): void {
         servicesNamed: serviceNames,
       });
       const result = await loadProjectDetailed(options);
+      for (const warning of result.loaded.warnings) process.stderr.write(`warning: ${warning}\n`);
       if (flags.quiet) return;
       let text: string;
       if (flags.explain !== undefined) {

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { buildGraph, renderGraph, type GraphFormat } from '../../graph/index.js';
-import { loadProject, projectOptionsFromFlags } from '../../project/index.js';
+import { loadProjectDetailed, projectOptionsFromFlags } from '../../project/index.js';
 import { globalOptions } from '../global-options.js';
 
 const formats: readonly GraphFormat[] = ['tree', 'dot', 'mermaid'];
@@ -17,7 +17,8 @@ export function registerGraph(program: Command): void {
       if (!formats.includes(flags.format as GraphFormat)) {
         throw new UsageError(`unknown format "${flags.format}"`, { hint: 'use --format tree, dot or mermaid' });
       }
-      const project = await loadProject(projectOptionsFromFlags(globalOptions(command)));
-      process.stdout.write(renderGraph(project, buildGraph(project), flags.format as GraphFormat));
+      const { loaded, project, graph } = await loadProjectDetailed(projectOptionsFromFlags(globalOptions(command)));
+      for (const warning of loaded.warnings) process.stderr.write(`warning: ${warning}\n`);
+      process.stdout.write(renderGraph(project, graph ?? buildGraph(project), flags.format as GraphFormat));
     });
 }

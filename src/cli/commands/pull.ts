@@ -22,7 +22,8 @@ export interface PullItem {
 
 /** Pulls `items` in parallel with progress; with `ignoreFailures` a failed pull is reported but not fatal. */
 export async function pullWithProgress(store: ImageStore, items: PullItem[], options: { quiet?: boolean; progress?: string; ignoreFailures?: boolean }): Promise<void> {
-  const mode = options.quiet || options.progress === 'quiet' ? 'quiet' : options.progress === 'plain' || !process.stderr.isTTY ? 'plain' : 'tty';
+  const terminal = process.stdout.isTTY && (process.stdout.columns ?? 0) >= 40;
+  const mode = options.quiet || options.progress === 'quiet' ? 'quiet' : options.progress === 'plain' || !terminal ? 'plain' : 'tty';
   if (mode === 'tty') {
     const tasks = new Listr(items.map((item) => ({
       title: `${item.title} Pulling`,

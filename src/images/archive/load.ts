@@ -9,8 +9,8 @@ import { createReadStream } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { ImageError } from '../../errors.js';
-import { ByteReader, decompressStream, readTar, sniffCompression } from '../layers/index.js';
+import { BerthError, ImageError } from '../../errors.js';
+import { ByteReader, decompressStream, readTar, sniffCompression, TarFormatError } from '../layers/index.js';
 import { parseReference } from '../reference.js';
 import type { ImageStore } from '../store/index.js';
 import { MediaTypes, type OciDescriptor, type OciImageConfig, type OciIndex, type OciManifest } from '../types.js';
@@ -206,6 +206,13 @@ export async function loadArchive(store: ImageStore, input: string | NodeJS.Read
     if (stats.isDirectory()) return loadLayoutDirectory(store, input);
     input = createReadStream(input);
   }
-  const files = await readArchive(store, input as AsyncIterable<Buffer>);
+  let files: ArchiveFiles;
+  try {
+    files = await readArchive(store, input as AsyncIterable<Buffer>);
+  } catch (err) {
+    if (err instanceof BerthError) throw err;
+    const why = err instanceof TarFormatError ? `is not a valid tar archive: ${err.message}` : `could not be read: ${(err as Error).message}`;
+    throw new ImageError(`the archive ${why}`, undefined, { hint: 'berth load reads "docker save" tarballs and OCI image layouts, plain, gzip or zstd' });
+  }
   return loadFiles(store, files);
 }
