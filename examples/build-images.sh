@@ -7,12 +7,12 @@
 # seconds). Running it again re-imports nothing when the stored image already has the cached
 # tarball as its layer. Needs root (debootstrap, and berth unpacks layers with their owners).
 # Environment: BERTH_ROOT (berth's state dir), DEBIAN_MIRROR (default: this machine's apt mirror),
-# ONLY=busybox|debian-py to build one image.
+# ONLY=busybox|debian-py to build one image, BERTH_EXAMPLES_CACHE (default examples/.cache).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(dirname "$here")"
-cache="$here/.cache"
+cache="${BERTH_EXAMPLES_CACHE:-$here/.cache}"
 berth=(node "$repo/bin/berth.js")
 mkdir -p "$cache"
 

@@ -80,7 +80,9 @@ struct ns_plan {
   int join_type[8];
   int njoin;
   int new_pid, join_pid_fd;
+  int userns;           /* new user namespace: the parent writes the id maps */
 };
+int ns_write_maps(const struct jv *cfg, pid_t pid);
 int ns_plan(const struct jv *cfg, struct ns_plan *p);
 int ns_enter_pid(struct ns_plan *p);          /* before cloning: join a pid namespace */
 int ns_apply(struct ns_plan *p);              /* in the child: join, then unshare */
@@ -180,7 +182,7 @@ int seal_self(char **argv); /* re-exec from a sealed memfd copy (CVE-2019-5736 c
 char *base64_decode(const char *in, size_t *outlen);
 
 /* sync messages between child and parent (SOCK_SEQPACKET, one message per record) */
-enum { MSG_PID = 1, MSG_READY, MSG_ERROR, MSG_HOOKS, MSG_GO, MSG_PTY };
+enum { MSG_PID = 1, MSG_READY, MSG_ERROR, MSG_HOOKS, MSG_GO, MSG_PTY, MSG_USERNS };
 struct sync_msg { int type; int pid; int err; char text[1500]; };
 int sync_send(int fd, int type, int pid);
 int sync_send_error(int fd);

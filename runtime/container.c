@@ -109,7 +109,13 @@ static int child_setup(struct child_ctx *c) {
   for (int i = 0; i < c->ns->njoin && nk < 32; i++) keep[nk++] = c->ns->join_fd[i];
   close_other_fds(3 + c->o->preserve_fds, keep, nk);
   log_setup(NULL, 0);
-  if (cg_join(c->cgpath, 0) < 0) return -1;
+  if (c->ns->userns) {
+    /* born in a new user namespace: the parent maps our ids and puts us in the cgroup */
+    struct sync_msg m;
+    if (sync_send(c->sync, MSG_USERNS, 0) < 0) return -1;
+    if (sync_recv(c->sync, &m) <= 0 || m.type != MSG_GO) return failx("user namespace set-up failed");
+    if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) return fail(errno, "become root of the user namespace (is 0 mapped?)");
+  } else if (cg_join(c->cgpath, 0) < 0) return -1;
   if (ns_apply(c->ns) < 0) return wrap("set up namespaces");
   struct jv *hooks = jget(cfg, "hooks");
   if ((jget(hooks, "prestart") && jget(hooks, "prestart")->child) || (jget(hooks, "createRuntime") && jget(hooks, "createRuntime")->child)) {
@@ -119,7 +125,8 @@ static int child_setup(struct child_ctx *c) {
   }
   const char *oom = NULL; char oombuf[32];
   if (jpath(cfg, "process.oomScoreAdj")) { snprintf(oombuf, sizeof oombuf, "%lld", jint(jpath(cfg, "process.oomScoreAdj"), 0)); oom = oombuf; }
-  if (oom && write_file("/proc/self/oom_score_adj", oom) < 0) return wrap("set oomScoreAdj");
+  /* in a user namespace the parent writes it: our own /proc entry is not ours to open there */
+  if (oom && !c->ns->userns && write_file("/proc/self/oom_score_adj", oom) < 0) return wrap("set oomScoreAdj");
   if (rootfs_prepare(cfg, c->bundle, c->o->no_pivot, c->cgv2, c->cgpath) < 0) return wrap("set up mounts");
   if (hooks_run(cfg, "createContainer", &c->hookst, "created") < 0) return -1;
   if (rootfs_pivot(cfg, c->o->no_pivot) < 0) return wrap("pivot root");
@@ -242,12 +249,27 @@ int container_create(struct create_opts *o) {
     if (mkfifo(path, 0600) < 0) { fail(errno, "mkfifo \"%s\"", path); goto fail; }
     c.start_fd = open(path, O_PATH | O_CLOEXEC);
     if (c.start_fd < 0) { fail(errno, "open \"%s\"", path); goto fail; }
+    if (ns.userns) {
+      /* the init opens the fifo as the container's root: give it to that host uid/gid */
+      uid_t hu = 0; gid_t hg = 0;
+      for (struct jv *m = jpath(cfg, "linux.uidMappings")->child; m; m = m->next)
+        if (jint(jget(m, "containerID"), -1) == 0) hu = (uid_t)jint(jget(m, "hostID"), 0);
+      for (struct jv *m = jpath(cfg, "linux.gidMappings")->child; m; m = m->next)
+        if (jint(jget(m, "containerID"), -1) == 0) hg = (gid_t)jint(jget(m, "hostID"), 0);
+      if (chown(path, hu, hg) < 0) { fail(errno, "chown \"%s\"", path); goto fail; }
+    }
   }
   int sp[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) { fail(errno, "socketpair"); goto fail; }
   c.sync = sp[1];
   if (o->console_socket && (c.console = console_connect(o->console_socket)) < 0) goto fail;
   struct log_cfg lc; log_cfg_from(cfg, &lc);
+  if (lc.path[0]) {
+    /* fail now, with the path named, rather than lose the output silently later */
+    int lfd = open(lc.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (lfd < 0) { fail(errno, "open log file \"%s\"", lc.path); goto fail; }
+    close(lfd);
+  }
   if (!o->attached_run) {
     if (!strcmp(jstr(jget(jget(cfg, "annotations"), "run.berth.stdin"), ""), "true")) {
       snprintf(path, sizeof path, "%s/stdin", st.dir);
@@ -262,7 +284,7 @@ int container_create(struct create_opts *o) {
   }
   if (o->attached_run) {
     if (ns_enter_pid(&ns) < 0) goto fail;
-    child = clone_child(ns.new_flags & CLONE_NEWPID);
+    child = clone_child(ns.new_flags & (CLONE_NEWPID | CLONE_NEWUSER));
     if (child < 0) goto fail;
     if (child == 0) { close(sp[0]); container_child(&c); }
   } else {
@@ -274,7 +296,7 @@ int container_create(struct create_opts *o) {
       pid_t b = fork();
       if (b != 0) _exit(b < 0 ? 1 : 0);
       if (ns_enter_pid(&ns) < 0) { sync_send_error(c.sync); _exit(1); }
-      pid_t cpid = clone_child(ns.new_flags & CLONE_NEWPID);
+      pid_t cpid = clone_child(ns.new_flags & (CLONE_NEWPID | CLONE_NEWUSER));
       if (cpid < 0) { sync_send_error(c.sync); _exit(1); }
       if (cpid == 0) container_child(&c);
       struct sync_msg m; memset(&m, 0, sizeof m);
@@ -300,13 +322,27 @@ int container_create(struct create_opts *o) {
   if (c.console >= 0) { close(c.console); c.console = -1; }
   if (outp[0] >= 0) { close(outp[0]); close(outp[1]); close(errp[0]); close(errp[1]); }
   if (c.in_fd >= 0) close(c.in_fd);
-  int master = -1;
+  int master = -1, userns_pending = 0;
   for (;;) {
     struct sync_msg m;
     int r = sync_recv(sp[0], &m);
     if (r < 0) goto fail_sp;
     if (r == 0) { failx("container init exited before it was ready"); goto fail_sp; }
     if (m.type == MSG_PID) { child = m.pid; monitor = m.err; st.pid = child; st.monitor = monitor; }
+    if (m.type == MSG_USERNS) userns_pending = 1;
+    if (userns_pending && child > 0) {
+      /* the init's pid comes from the monitor, possibly after its request */
+      userns_pending = 0;
+      if (ns_write_maps(cfg, child) < 0 || cg_join(c.cgpath, child) < 0) { wrap("user namespace"); goto fail_sp; }
+      if (jpath(cfg, "process.oomScoreAdj")) {
+        char f[64], v[32];
+        snprintf(f, sizeof f, "/proc/%d/oom_score_adj", (int)child);
+        snprintf(v, sizeof v, "%lld", jint(jpath(cfg, "process.oomScoreAdj"), 0));
+        if (write_file(f, v) < 0) { wrap("set oomScoreAdj"); goto fail_sp; }
+      }
+      sync_send(sp[0], MSG_GO, 0);
+    }
+    if (m.type == MSG_PID || m.type == MSG_USERNS) continue;
     else if (m.type == MSG_ERROR) { err_set_raw(m.text, m.err); goto fail_sp; }
     else if (m.type == MSG_PTY) { master = recv_fd(sp[0]); if (master < 0) goto fail_sp; }
     else if (m.type == MSG_HOOKS) {

@@ -20,7 +20,12 @@ void log_cfg_from(const struct jv *cfg, struct log_cfg *lc) {
   struct jv *a = jget(cfg, "annotations");
   memset(lc, 0, sizeof *lc);
   snprintf(lc->path, sizeof lc->path, "%s", jstr(jget(a, "run.berth.log.path"), ""));
-  lc->max_size = atoll(jstr(jget(a, "run.berth.log.max-size"), "0"));
+  char *end;
+  lc->max_size = strtoll(jstr(jget(a, "run.berth.log.max-size"), "0"), &end, 10);
+  /* bytes, or Docker's k/m/g suffixes */
+  if (*end == 'k' || *end == 'K') lc->max_size <<= 10;
+  else if (*end == 'm' || *end == 'M') lc->max_size <<= 20;
+  else if (*end == 'g' || *end == 'G') lc->max_size <<= 30;
   lc->max_file = atoi(jstr(jget(a, "run.berth.log.max-file"), "1"));
   if (lc->max_file < 1) lc->max_file = 1;
 }

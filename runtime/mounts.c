@@ -25,6 +25,19 @@ struct open_how { uint64_t flags, mode, resolve; };
 
 static char rootfs[PATH_MAX];
 
+static unsigned long vfs_flags(const char *path);
+
+/* Inside a user namespace the kernel locks the flags of mounts inherited from the host, and
+ * fresh cgroup v1 mounts are refused: remounts must keep the existing flags. */
+static int in_userns(void) {
+  static int cached = -1;
+  if (cached < 0) {
+    char buf[256];
+    cached = read_file("/proc/self/uid_map", buf, sizeof buf) > 0 && !strstr(buf, "4294967295");
+  }
+  return cached;
+}
+
 static int openat2_in_root(int rootfd, const char *path, int extra) {
   struct open_how how = {.flags = O_PATH | O_CLOEXEC | extra, .mode = 0, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
   const char *p = path;
@@ -152,13 +165,19 @@ static int mount_cgroup(int rootfd, const char *dest, unsigned long flags, int c
       /* inside a new cgroup namespace a fresh mount shows the container's cgroup as its root */
       char opts[300]; snprintf(opts, sizeof opts, "%s%s", strncmp(ctrls, "name=", 5) ? "" : "none,", ctrls);
       r = mount("cgroup", starget, "cgroup", flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC), opts);
+      if (r < 0 && errno == EPERM && in_userns()) {
+        /* refused in a user namespace: bind the container's cgroup from the host instead */
+        snprintf(hostdir, sizeof hostdir, "/sys/fs/cgroup/%s%s", dir, cgpath);
+        r = mount(hostdir, starget, NULL, MS_BIND, NULL);
+        if (r < 0 && errno == ENOENT) { close(sfd); continue; } /* a hierarchy berth does not manage */
+      }
     } else r = mount(hostdir, starget, NULL, MS_BIND, NULL);
     close(sfd);
     if (r < 0) return fail(errno, "mount cgroup hierarchy \"%s\"", hostdir);
     sfd = open_in_root(rootfd, sub, 0, 1);
     if (sfd < 0) return -1;
     fdpath(sfd, starget, sizeof starget);
-    r = mount(NULL, starget, NULL, MS_BIND | MS_REMOUNT | (flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)), NULL);
+    r = mount(NULL, starget, NULL, MS_BIND | MS_REMOUNT | (flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)) | (in_userns() ? vfs_flags(starget) : 0), NULL);
     close(sfd);
     if (r < 0) return fail(errno, "remount cgroup hierarchy \"%s\"", dir);
     if (strchr(dir, ',')) {
@@ -217,7 +236,7 @@ static int mount_one(int rootfd, const char *bundle, const struct jv *m, int cgv
       fd = open_in_root(rootfd, dest, 0, is_dir);
       if (fd < 0) return -1;
       fdpath(fd, target, sizeof target);
-      r = mount(NULL, target, NULL, rest | MS_BIND | MS_REMOUNT, NULL);
+      r = mount(NULL, target, NULL, rest | MS_BIND | MS_REMOUNT | (in_userns() ? vfs_flags(target) : 0), NULL);
       close(fd);
       if (r < 0) return fail(errno, "remount bind with options");
     }

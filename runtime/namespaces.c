@@ -27,7 +27,7 @@ int ns_plan(const struct jv *cfg, struct ns_plan *p) {
     for (unsigned i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
       if (!strcmp(kinds[i].name, type)) flag = kinds[i].flag;
     if (flag < 0) return failx("unknown namespace type \"%s\"", type);
-    if (flag == CLONE_NEWUSER) return failx("user namespaces are not supported yet by berth-runtime (remove \"user\" from linux.namespaces)");
+    if (flag == CLONE_NEWUSER && path && *path) return failx("joining an existing user namespace is not supported by berth-runtime");
     if (path && *path) {
       int fd = open(path, O_RDONLY | O_CLOEXEC);
       if (fd < 0) return fail(errno, "open %s namespace \"%s\"", type, path);
@@ -37,8 +37,11 @@ int ns_plan(const struct jv *cfg, struct ns_plan *p) {
     } else {
       p->new_flags |= flag;
       if (flag == CLONE_NEWPID) p->new_pid = 1;
+      if (flag == CLONE_NEWUSER) p->userns = 1;
     }
   }
+  if (p->userns && (!jlen(jpath(cfg, "linux.uidMappings")) || !jlen(jpath(cfg, "linux.gidMappings"))))
+    return failx("a user namespace needs linux.uidMappings and linux.gidMappings");
   if (!(p->new_flags & CLONE_NEWNS)) {
     int joined_mnt = 0;
     for (int i = 0; i < p->njoin; i++) if (p->join_type[i] == CLONE_NEWNS) joined_mnt = 1;
@@ -61,8 +64,32 @@ int ns_apply(struct ns_plan *p) {
       if (setns(p->join_fd[i], p->join_type[i]) < 0) return fail(errno, "join namespace (type 0x%x)", p->join_type[i]);
       close(p->join_fd[i]);
     }
-  int flags = p->new_flags & ~CLONE_NEWPID;
+  int flags = p->new_flags & ~(CLONE_NEWPID | CLONE_NEWUSER); /* both were created by clone */
   if (flags && unshare(flags) < 0) return fail(errno, "unshare namespaces (flags 0x%x)", flags);
+  return 0;
+}
+
+/* Writes uid_map and gid_map of a child created with CLONE_NEWUSER; we are root in its parent
+ * namespace, so any mapping is allowed and setgroups stays usable. */
+int ns_write_maps(const struct jv *cfg, pid_t pid) {
+  static const char *keys[] = {"linux.uidMappings", "linux.gidMappings"};
+  static const char *files[] = {"uid_map", "gid_map"};
+  for (int k = 0; k < 2; k++) {
+    char buf[4096] = ""; size_t n = 0;
+    struct jv *list = jpath(cfg, keys[k]);
+    for (struct jv *m = list ? list->child : NULL; m; m = m->next) {
+      int w = snprintf(buf + n, sizeof buf - n, "%lld %lld %lld\n", jint(jget(m, "containerID"), -1), jint(jget(m, "hostID"), -1), jint(jget(m, "size"), -1));
+      if (w < 0 || (size_t)w >= sizeof buf - n) return failx("%s too long", keys[k]);
+      n += w;
+    }
+    char path[64]; snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, files[k]);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return fail(errno, "open \"%s\"", path);
+    ssize_t r = write(fd, buf, n);
+    int e = errno;
+    close(fd);
+    if (r != (ssize_t)n) return fail(e, "write %s", keys[k]);
+  }
   return 0;
 }
 
@@ -71,7 +98,6 @@ int ns_join_pid_of(pid_t pid, int *joined_pid) {
   int fds[8], types[8], n = 0;
   *joined_pid = 0;
   for (unsigned i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
-    if (kinds[i].flag == CLONE_NEWUSER) continue;
     char theirs[64], ours[64];
     snprintf(theirs, sizeof theirs, "/proc/%d/ns/%s", (int)pid, kinds[i].proc);
     snprintf(ours, sizeof ours, "/proc/self/ns/%s", kinds[i].proc);
@@ -82,10 +108,12 @@ int ns_join_pid_of(pid_t pid, int *joined_pid) {
     if (fd < 0) return fail(errno, "open \"%s\"", theirs);
     fds[n] = fd; types[n++] = kinds[i].flag;
   }
-  /* mount namespace last: after it, /proc no longer shows the host */
-  for (int pass = 0; pass < 2; pass++)
+  /* user namespace first (it owns the others), mount namespace last (after it, /proc no
+   * longer shows the host) */
+  for (int pass = 0; pass < 3; pass++)
     for (int i = 0; i < n; i++) {
-      if ((types[i] == CLONE_NEWNS) != pass) continue;
+      int order = types[i] == CLONE_NEWUSER ? 0 : types[i] == CLONE_NEWNS ? 2 : 1;
+      if (order != pass) continue;
       if (setns(fds[i], types[i]) < 0) return fail(errno, "join namespace (type 0x%x) of pid %d", types[i], (int)pid);
       if (types[i] == CLONE_NEWPID) *joined_pid = 1;
       close(fds[i]);

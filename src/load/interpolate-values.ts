@@ -65,7 +65,7 @@ function applyCast(value: string, cast: Cast): unknown {
 
 /** The scalar hook that interpolates each string value of one file, with errors located there. */
 export function interpolationHook(lookup: VariableLookup): ScalarHook {
-  return (text, path, place) => {
+  return (text, path, place, shift) => {
     if (!text.includes('$')) return { value: text, place };
     let result;
     try {
@@ -74,7 +74,7 @@ export function interpolationHook(lookup: VariableLookup): ScalarHook {
       if (!(error instanceof TemplateError)) throw error;
       const where = formatPath(path);
       throw new ComposeFileError(`${error.message} (in "${where}")`, {
-        source: { file: place.file, line: place.line, column: place.column, path: where },
+        source: { file: place.file, line: place.line, column: place.column + (shift === undefined ? 0 : shift + error.offset), path: where },
         hint: error.kind === 'required'
           ? `set "${error.variableName}" in the environment or in the .env file`
           : 'write "$$" for a literal "$"; variables look like $NAME or ${NAME}',

@@ -69,8 +69,8 @@ export class LoadSession {
 
   private hook(lookup: VariableLookup): ScalarHook {
     const inner = interpolationHook(lookup);
-    return (text, keyPath, place) => {
-      const result = inner(text, keyPath, place);
+    return (text, keyPath, place, shift) => {
+      const result = inner(text, keyPath, place, shift);
       const variables = result.place.variables;
       if (variables) {
         for (const name of unsetVariables(variables)) this.warn(`the "${name}" variable is not set, defaulting to a blank string`);

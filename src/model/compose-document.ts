@@ -18,6 +18,7 @@ const serviceOrder = [
 ];
 const portOrder = ['name', 'mode', 'host_ip', 'target', 'published', 'protocol', 'app_protocol'];
 const mountOrder = ['type', 'source', 'target', 'read_only', 'consistency', 'bind', 'volume', 'tmpfs', 'image'];
+const dependencyOrder = ['condition', 'restart', 'required'];
 const bindOrder = ['propagation', 'create_host_path', 'selinux'];
 const buildOrder = ['context', 'dockerfile', 'dockerfile_inline', 'entitlements', 'args', 'ssh', 'labels', 'cache_from', 'cache_to', 'no_cache', 'additional_contexts', 'network', 'pull', 'target', 'shm_size', 'extra_hosts', 'isolation', 'privileged', 'secrets', 'tags', 'ulimits', 'platforms'];
 const healthOrder = ['test', 'timeout', 'interval', 'retries', 'start_period', 'start_interval', 'disable'];
@@ -78,6 +79,11 @@ export function serviceDocument(service: Service, options: ComposeDocumentOption
     });
   }
   if (service.build) result.build = ordered({ ...service.build }, buildOrder);
+  if (service.depends_on) {
+    const dependsOn: Record<string, unknown> = {};
+    for (const name of Object.keys(service.depends_on).sort(compareText)) dependsOn[name] = ordered({ ...service.depends_on[name] }, dependencyOrder);
+    result.depends_on = dependsOn;
+  }
   if (service.healthcheck) result.healthcheck = ordered({ ...service.healthcheck }, healthOrder);
   return result;
 }

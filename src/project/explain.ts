@@ -59,6 +59,7 @@ function deepestWritten(document: unknown, keys: readonly Key[]): { depth: numbe
 function describeOrigin(loaded: LoadedCompose, origin: ValueOrigin | undefined, keys: readonly Key[]): Pick<ExplainedValue, 'at' | 'via' | 'variables'> {
   const source = origin?.source ?? loaded.sources.lookup(keys);
   const result: Pick<ExplainedValue, 'at' | 'via' | 'variables'> = {};
+  // Keys are assigned in the order the JSON output should show them: at, via, variables.
   if (source && source.line > 0) {
     const file = source.file === '-' ? 'stdin' : path.relative(loaded.projectDirectory, path.resolve(loaded.projectDirectory, source.file)) || source.file;
     result.at = `${file}:${source.line}:${source.column}`;
@@ -70,6 +71,14 @@ function describeOrigin(loaded: LoadedCompose, origin: ValueOrigin | undefined, 
     result.variables = [...last.values()].map((use) => `\${${use.name}} = ${use.value ?? '(unset)'} (${use.from})`);
   }
   return result;
+}
+
+/** Leaves short syntax does not spell out: port mode and protocol, the bind/volume option records. */
+function isShortSyntaxDefault(keys: readonly Key[], text: string): boolean {
+  const leaf = keys[keys.length - 1];
+  if (keys[0] === 'ports') return leaf === 'mode' || (leaf === 'protocol' && !text.includes('/'));
+  if (keys[0] === 'volumes') return leaf === 'create_host_path' || leaf === 'volume';
+  return false;
 }
 
 /** Explains every leaf of `target` (`service` or `service.path`). */
@@ -101,7 +110,9 @@ export function explainService(loaded: LoadedCompose, project: Project, target: 
     }
     if (typeof ancestor === 'string' || typeof ancestor === 'number') {
       const described = describeOrigin(loaded, loaded.sources.origin(ancestorKeys), ancestorKeys);
-      return { ...explained, ...described, via: [described.via, `from short syntax ${JSON.stringify(ancestor)}`].filter(Boolean).join(', ') };
+      const short = JSON.stringify(ancestor);
+      if (isShortSyntaxDefault(keys, String(ancestor))) return { ...explained, at: described.at, via: `default for short syntax ${short}` };
+      return { ...explained, at: described.at, via: [described.via, `from short syntax ${short}`].filter(Boolean).join(', '), ...(described.variables ? { variables: described.variables } : {}) };
     }
     return { ...explained, via: 'default' };
   });

@@ -91,8 +91,12 @@ export interface ContainerSpec {
   /** KEY=value entries; PATH is added when missing. */
   env?: string[];
   cwd?: string;
-  /** Numeric user; resolve "name", "uid:gid" with resolveUser() against the rootfs first. */
-  user?: ContainerUser;
+  /**
+   * The user: numeric ids, or a `user:` string. toOciSpec takes "uid" and "uid:gid" as they
+   * are; names ("app", "app:staff") need the image's /etc/passwd, so run resolveSpecUser()
+   * (or resolveUser()) first.
+   */
+  user?: ContainerUser | string;
   hostname?: string;
   domainname?: string;
   tty?: boolean;

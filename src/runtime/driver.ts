@@ -5,14 +5,14 @@
  * and carrying the runtime's own message, read from the JSON log it writes via --log.
  */
 import { spawn, type StdioOptions } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { RuntimeError } from '../errors.js';
 import { runRoot, runtimeBinary } from '../paths.js';
 import { readCgroupStats, type ContainerStats } from './cgroup-stats.js';
-import { hostCapabilities } from './oci-defaults.js';
-import { serializeOciConfig, type OciSpecOptions } from './oci-spec.js';
-import type { OciConfig, OciDevice, OciState } from './oci-types.js';
+import { isHybridCgroupHost } from './host.js';
+import { serializeOciConfig } from './oci-spec.js';
+import type { OciConfig, OciState } from './oci-types.js';
 
 /** Which family the binary belongs to; decides the few places where their CLIs differ. */
 export type RuntimeKind = 'berth' | 'runc' | 'crun';
@@ -44,6 +44,8 @@ export interface AttachedOptions {
   input?: string | Buffer;
   /** Kill the runtime process (and so the container) after this long (default 60 s). */
   timeoutMs?: number;
+  /** Called with each chunk of output as it arrives (the result still carries all of it). */
+  onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
 }
 
 /** Options of a detached `run`/`create`: where the container's stdout/stderr go without a monitor. */
@@ -78,6 +80,7 @@ interface Invocation {
   input?: string | Buffer;
   outputFile?: string;
   timeoutMs: number;
+  onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
 }
 
 interface InvocationResult {
@@ -96,6 +99,7 @@ function guessKind(binary: string): RuntimeKind {
 }
 
 let logCounter = 0;
+
 
 /** Parses a runtime's JSON log (runc/crun: {"level","msg"}; berth-runtime: {"level","message","errno"}); returns the last error. */
 export function parseRuntimeLog(text: string): { message?: string; errno?: number } {
@@ -161,7 +165,7 @@ export class RuntimeDriver {
   async run(containerId: string, bundleDir: string, options: AttachedOptions = {}): Promise<RunResult> {
     const result = await this.invoke({
       action: 'run', containerId, args: ['run', '--bundle', bundleDir, containerId], mode: 'capture',
-      input: options.input ?? '', timeoutMs: options.timeoutMs ?? 60_000,
+      input: options.input ?? '', timeoutMs: options.timeoutMs ?? 60_000, onOutput: options.onOutput,
     }, { allowNonZero: true });
     return { exitCode: result.code, stdout: result.stdout, stderr: result.stderr };
   }
@@ -208,7 +212,7 @@ export class RuntimeDriver {
     if (options.detach) flags.push('--detach');
     const result = await this.invoke({
       action: 'exec in', containerId, args: ['exec', ...flags, containerId, ...args],
-      mode: options.detach ? 'detached' : 'capture', input: options.input ?? '', timeoutMs: options.timeoutMs ?? 60_000,
+      mode: options.detach ? 'detached' : 'capture', input: options.input ?? '', timeoutMs: options.timeoutMs ?? 60_000, onOutput: options.onOutput,
     }, { allowNonZero: !options.detach });
     return { exitCode: result.code, stdout: result.stdout, stderr: result.stderr };
   }
@@ -285,11 +289,18 @@ export class RuntimeDriver {
     }
     try {
       const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
-        const child = spawn(this.binary, args, { stdio, env: this.env });
+        const [command, commandArgs] = this.commandLine(args);
+        const child = spawn(command, commandArgs, { stdio, env: this.env });
         const stdout: Buffer[] = [];
         const stderr: Buffer[] = [];
-        child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
-        child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
+        child.stdout?.on('data', (chunk: Buffer) => {
+          stdout.push(chunk);
+          invocation.onOutput?.('stdout', chunk);
+        });
+        child.stderr?.on('data', (chunk: Buffer) => {
+          stderr.push(chunk);
+          invocation.onOutput?.('stderr', chunk);
+        });
         if (child.stdin) {
           child.stdin.on('error', () => undefined);
           child.stdin.end(invocation.input ?? '');
@@ -327,6 +338,17 @@ export class RuntimeDriver {
     }
   }
 
+  /**
+   * crun 1.8 refuses cgroup "hybrid" hosts (v1 controllers plus a cgroup2 mount with
+   * controllers). There it runs in a private mount namespace with the cgroup2 mount hidden,
+   * which changes nothing for the container (it uses the v1 controllers either way).
+   */
+  private commandLine(args: string[]): [string, string[]] {
+    if (this.kind !== 'crun' || !isHybridCgroupHost()) return [this.binary, args];
+    const script = 'umount -l /sys/fs/cgroup/unified 2>/dev/null; exec "$0" "$@"';
+    return ['unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, this.binary, ...args]];
+  }
+
   private failure(invocation: Invocation, message: string, errno?: number): RuntimeError {
     const subject = invocation.containerId ? `${invocation.action} container "${invocation.containerId}"` : invocation.action;
     return new RuntimeError(`${subject}: ${message.replace(/\s+$/, '')}`, { containerId: invocation.containerId, errno }, {
@@ -348,45 +370,4 @@ function readLog(file: string): { message?: string; errno?: number } {
 function lastLine(text: string): string | undefined {
   const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
   return lines[lines.length - 1];
-}
-
-/**
- * The host facts toOciSpec needs, observed now: capabilities this process can grant, and for a
- * privileged container the host's device nodes.
- */
-export function hostSpecOptions(spec: { privileged?: boolean }): OciSpecOptions {
-  let status = '';
-  try {
-    status = readFileSync('/proc/self/status', 'utf8');
-  } catch {
-    // Not Linux or no /proc: assume every capability.
-  }
-  return {
-    availableCapabilities: hostCapabilities(status),
-    ...(spec.privileged ? { hostDevices: listHostDevices() } : {}),
-  };
-}
-
-/** The host's device nodes (top level of /dev), for privileged containers. */
-export function listHostDevices(devDir = '/dev'): OciDevice[] {
-  const devices: OciDevice[] = [];
-  for (const name of readdirSync(devDir).sort()) {
-    const full = path.join(devDir, name);
-    let stat;
-    try {
-      stat = statSync(full);
-    } catch {
-      continue;
-    }
-    if (!stat.isCharacterDevice() && !stat.isBlockDevice()) continue;
-    // The container gets its own console and ptys.
-    if (['console', 'ptmx', 'tty'].includes(name)) continue;
-    const rdev = stat.rdev;
-    devices.push({
-      path: full, type: stat.isCharacterDevice() ? 'c' : 'b',
-      major: Math.floor(rdev / 256) & 0xfff, minor: (rdev & 0xff) | ((Math.floor(rdev / 4096) & 0xfff00)),
-      fileMode: stat.mode & 0o7777, uid: stat.uid, gid: stat.gid,
-    });
-  }
-  return devices;
 }

@@ -3,7 +3,8 @@ export type { ContainerSpec, ContainerUser, ContainerMount, ContainerDevice, Con
 export type { OciConfig, OciState, OciSeccomp, OciMount, OciDevice, OciHooks } from './oci-types.js';
 export { toOciSpec, serializeOciConfig, berthAnnotations, labelAnnotationPrefix, labelsFromAnnotations, type OciSpecOptions } from './oci-spec.js';
 export { defaultCapabilities, allCapabilities, resolveCapabilities, hostCapabilities, defaultMaskedPaths, defaultReadonlyPaths } from './oci-defaults.js';
-export { resolveUser, resolveInRootfs } from './resolve-user.js';
+export { resolveUser, resolveSpecUser, resolveInRootfs } from './resolve-user.js';
 export { compileSeccomp, compileSeccompProgram, defaultSeccompProfile, type HostArch } from './seccomp/index.js';
-export { RuntimeDriver, hostSpecOptions, isNotFoundError, listHostDevices, parseRuntimeLog, type RuntimeDriverOptions, type RuntimeKind, type RunResult, type ExecOptions } from './driver.js';
+export { hostSpecOptions, isHybridCgroupHost, listHostDevices } from './host.js';
+export { RuntimeDriver, isNotFoundError, parseRuntimeLog, type RuntimeDriverOptions, type RuntimeKind, type RunResult, type ExecOptions } from './driver.js';
 export { readCgroupStats, cgroupVersion, type ContainerStats } from './cgroup-stats.js';

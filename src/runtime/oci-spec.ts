@@ -5,7 +5,7 @@
  * ignore and berth-runtime acts on.
  */
 import { RuntimeError } from '../errors.js';
-import type { ContainerMount, ContainerSpec } from './container-config.js';
+import type { ContainerMount, ContainerSpec, ContainerUser } from './container-config.js';
 import {
   defaultDeviceCgroup, defaultDevices, defaultMaskedPaths, defaultMounts, defaultPath, defaultReadonlyPaths,
   defaultShmSize, resolveCapabilities,
@@ -159,7 +159,20 @@ function resourcesOf(spec: ContainerSpec, hostDevices: boolean): OciResources {
   return resources;
 }
 
-function envOf(spec: ContainerSpec, hostname: string): string[] {
+/** A numeric user; "uid[:gid]" strings are taken as is, names must have been resolved. */
+function numericUser(spec: ContainerSpec): ContainerUser {
+  if (spec.user === undefined) return { uid: 0, gid: 0 };
+  if (typeof spec.user === 'object') return spec.user;
+  const match = /^\s*(\d+)(?::(\d+))?\s*$/.exec(spec.user);
+  if (!match) {
+    throw new RuntimeError(`user "${spec.user}" of container "${spec.id}" is not numeric`, { containerId: spec.id }, {
+      hint: 'resolve user names against the image with resolveSpecUser(spec) before toOciSpec',
+    });
+  }
+  return { uid: Number(match[1]), gid: Number(match[2] ?? 0) };
+}
+
+function envOf(spec: ContainerSpec, user: ContainerUser, hostname: string): string[] {
   const env = [...(spec.env ?? [])];
   const has = (key: string): boolean => env.some((e) => e.startsWith(`${key}=`));
   const front: string[] = [];
@@ -167,7 +180,7 @@ function envOf(spec: ContainerSpec, hostname: string): string[] {
   if (!has('HOSTNAME')) front.push(`HOSTNAME=${hostname}`);
   if (spec.tty && !has('TERM')) front.push('TERM=xterm');
   const result = [...front, ...env];
-  if (!has('HOME')) result.push(`HOME=${spec.user?.home ?? (spec.user && spec.user.uid !== 0 ? '/' : '/root')}`);
+  if (!has('HOME')) result.push(`HOME=${user.home ?? (user.uid !== 0 ? '/' : '/root')}`);
   return result;
 }
 
@@ -195,7 +208,7 @@ export function toOciSpec(spec: ContainerSpec, options: OciSpecOptions = {}): Oc
   const privileged = spec.privileged ?? false;
   const capabilities = resolveCapabilities(spec.capAdd, spec.capDrop, privileged, options.availableCapabilities);
   const hostname = spec.hostname ?? spec.id.slice(0, 12);
-  const user = spec.user ?? { uid: 0, gid: 0 };
+  const user = numericUser(spec);
 
   const annotations: Record<string, string> = { ...(spec.annotations ?? {}) };
   for (const key of Object.keys(spec.labels ?? {}).sort()) annotations[labelAnnotationPrefix + key] = (spec.labels as Record<string, string>)[key];
@@ -232,7 +245,7 @@ export function toOciSpec(spec: ContainerSpec, options: OciSpecOptions = {}): Oc
       terminal: spec.tty ?? false,
       user: { uid: user.uid, gid: user.gid, ...(user.additionalGids && user.additionalGids.length > 0 ? { additionalGids: [...user.additionalGids] } : {}) },
       args: [...spec.args],
-      env: envOf(spec, hostname),
+      env: envOf(spec, user, hostname),
       cwd: spec.cwd ?? '/',
       // Like Docker since 20.10: no inheritable or ambient capabilities, so exec'd binaries
       // (setcap'd or not) cannot pick up more than the container process holds.

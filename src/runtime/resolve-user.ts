@@ -7,7 +7,7 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { RuntimeError } from '../errors.js';
-import type { ContainerUser } from './container-config.js';
+import type { ContainerSpec, ContainerUser } from './container-config.js';
 
 const maxIdValue = 2 ** 31 - 1;
 const maxFileBytes = 4 * 1024 * 1024;
@@ -170,4 +170,10 @@ export function resolveUser(rootfs: string, user: string | undefined): Container
     if (userName !== undefined && group.members.includes(userName) && group.gid !== gid) supplementary.add(group.gid);
   }
   return { uid, gid, additionalGids: [...supplementary].sort((a, b) => a - b), home };
+}
+
+/** The spec with a string `user` resolved against its rootfs (a numeric user is left as is). */
+export function resolveSpecUser<T extends Pick<ContainerSpec, 'rootfs' | 'user'>>(spec: T): T & { user: ContainerUser } {
+  const user = typeof spec.user === 'object' ? spec.user : resolveUser(spec.rootfs, spec.user);
+  return { ...spec, user };
 }

@@ -5,6 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { CheckContext, isMapping, type KeyPath, type Mapping } from './context.js';
+import { formatPath } from './describe.js';
 import { quoteAnd } from './did-you-mean.js';
 import { parseByteSize, parseDuration, parseExposeSpec, parsePortSpec } from './syntax/index.js';
 
@@ -18,9 +19,9 @@ function checkDuration(context: CheckContext, owner: Mapping, key: string, path:
   if (typeof value !== 'string' || uninterpolated(value)) return;
   try {
     const ms = parseDuration(value);
-    if (ms < 0) context.report([...path, key], `${formatKey(path, key)} must not be negative, got "${value}"`);
+    if (ms < 0) context.report([...path, key], `${formatPath([...path, key])} must not be negative, got "${value}"`);
   } catch (error) {
-    context.report([...path, key], `${formatKey(path, key)}: ${(error as Error).message}`);
+    context.report([...path, key], `${formatPath([...path, key])}: ${(error as Error).message}`);
   }
 }
 
@@ -31,7 +32,7 @@ function checkBytes(context: CheckContext, owner: Mapping, key: string, path: Ke
   try {
     parseByteSize(value);
   } catch (error) {
-    context.report([...path, key], `${formatKey(path, key)}: ${(error as Error).message}`);
+    context.report([...path, key], `${formatPath([...path, key])}: ${(error as Error).message}`);
   }
 }
 
@@ -39,14 +40,8 @@ function checkCpus(context: CheckContext, owner: Mapping, key: string, path: Key
   const value = owner[key];
   const number = typeof value === 'number' ? value : typeof value === 'string' && !uninterpolated(value) ? Number(value) : undefined;
   if (number !== undefined && Number.isFinite(number) && number < 0) {
-    context.report([...path, key], `${formatKey(path, key)} must be 0 or more, got ${JSON.stringify(value)}`, 'cpus is a number of CPUs such as 0.5 or 2');
+    context.report([...path, key], `${formatPath([...path, key])} must be 0 or more, got ${JSON.stringify(value)}`, 'cpus is a number of CPUs such as 0.5 or 2');
   }
-}
-
-function formatKey(path: KeyPath, key: string): string {
-  let text = '';
-  for (const segment of [...path, key]) text += typeof segment === 'number' ? `[${segment}]` : text === '' ? segment : `.${segment}`;
-  return text;
 }
 
 function checkPorts(context: CheckContext, serviceName: string, service: Mapping): void {

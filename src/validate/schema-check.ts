@@ -1,5 +1,5 @@
 /**
- * The JSON Schema stage: schema/compose-spec.json compiled once with ajv, and ajv's raw errors
+ * The JSON Schema stage: schema/compose-spec.json compiled ahead of time by ajv, and ajv's raw errors
  * turned into one clear issue per problem (ajv reports every failed branch of a oneOf; users
  * need one sentence saying what the value should have been).
  */
@@ -19,18 +19,18 @@ type KeyPath = (string | number)[];
 /** Where the compose JSON Schema lives (shipped in the package). */
 export const composeSchemaPath = path.join(packageRoot, 'schema', 'compose-spec.json');
 
-let compiled: { validate: ValidateFunction; schema: Schema } | undefined;
+const validateDocument = generatedValidate as unknown as ValidateFunction;
+let schemaCache: Schema | undefined;
 
 /**
- * The validator, generated ahead of time from the schema by schema/generate-validator.mjs:
- * compiling the schema with ajv at run time would cost more than loading a whole project.
- * The schema itself is read once, for the words (`expect`) and branches of error messages.
+ * The schema as data, read on the first invalid document only: error messages need its words
+ * (`expect`) and the branches of each `oneOf`. The validator itself is generated ahead of time
+ * by schema/generate-validator.mjs, since compiling the schema with ajv at run time would cost
+ * more than loading a whole project.
  */
-function compiledSchema(): { validate: ValidateFunction; schema: Schema } {
-  if (compiled) return compiled;
-  const schema = JSON.parse(readFileSync(composeSchemaPath, 'utf8')) as Schema;
-  compiled = { validate: generatedValidate as unknown as ValidateFunction, schema };
-  return compiled;
+function composeSchema(): Schema {
+  schemaCache ??= JSON.parse(readFileSync(composeSchemaPath, 'utf8')) as Schema;
+  return schemaCache;
 }
 
 /** Follows a local `$ref` (`#/definitions/port`) to the schema it names. */
@@ -175,9 +175,9 @@ function nameIssue(error: ErrorObject, keyPath: KeyPath, sources: SourceIndex): 
 
 /** Checks `document` against the compose schema; returns one issue per problem (none when valid). */
 export function checkSchema(document: unknown, sources: SourceIndex): ValidationIssue[] {
-  const { validate, schema } = compiledSchema();
-  if (validate(document)) return [];
-  const errors = [...(validate.errors ?? [])];
+  if (validateDocument(document)) return [];
+  const errors = [...(validateDocument.errors ?? [])];
+  const schema = composeSchema();
   const issues: ValidationIssue[] = [];
   const collapsed: string[] = [];
   const dropped = new Set<ErrorObject>();

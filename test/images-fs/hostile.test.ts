@@ -4,9 +4,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { listTree, rawTar, tempDir, unpackBuffer, type RawEntry } from './fixtures.js';
+import { isRoot, listTree, rawTar, tempDir, unpackBuffer, type RawEntry } from './fixtures.js';
 
 /** Unpacks `entries` into root/sandbox/deep/layer and expects `message`; root/outside must stay empty. */
 async function expectRejected(t: import('node:test').TestContext, entries: (outside: string) => RawEntry[], message: string): Promise<void> {
@@ -86,4 +87,44 @@ test('a truncated layer is rejected and leaves nothing', async (t) => {
 
 test('a whiteout that names the parent directory is rejected', async (t) => {
   await expectRejected(t, () => [{ name: 'etc/.wh...', body: '' }], 'layer sha256:test entry "etc/.wh...": invalid whiteout name');
+});
+
+test('xattrs and opaque markers of a directory later replaced by a symlink are not set through it', async (t) => {
+  const root = tempDir(t);
+  const outside = path.join(root, 'outside');
+  mkdirSync(path.join(outside, 'sub'), { recursive: true });
+  writeFileSync(path.join(outside, 'f'), 'host file');
+  const layer = rawTar([
+    { name: 'd', typeflag: '5' },
+    { name: 'd/f', body: 'x', pax: [['SCHILY.xattr.user.evil', 'yes']] },
+    { name: 'd/sub/.wh..wh..opq', body: '' },
+    { name: 'd', typeflag: '2', linkname: outside },
+  ]);
+  await unpackBuffer(layer, path.join(root, 'layer'));
+  assert.deepEqual(listTree(path.join(root, 'layer')), [`d -> ${outside}`]);
+  const attrs = execFileSync('getfattr', ['-R', '-d', '-m', '-', outside], { encoding: 'utf8' });
+  assert.equal(attrs, '', 'nothing set outside the layer');
+});
+
+test('device nodes are refused when not running as root', async (t) => {
+  const root = tempDir(t);
+  chmodSync(root, 0o777);
+  const layerFile = path.join(root, 'layer.tar');
+  writeFileSync(layerFile, rawTar([{ name: 'dev/sda', typeflag: '4' }]));
+  chmodSync(layerFile, 0o644);
+  const moduleUrl = new URL('../../src/images/layers/index.js', import.meta.url).href;
+  const script = `
+    const { unpackLayer } = await import(${JSON.stringify(moduleUrl)});
+    const { createReadStream } = await import('node:fs');
+    try {
+      await unpackLayer(createReadStream(process.argv[1]), { dest: process.argv[2], mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: 'sha256:test' });
+      console.log('unpacked');
+    } catch (err) { console.log(err.message); }`;
+  // As root, drop to nobody for this one unpack; otherwise we already are unprivileged.
+  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script, layerFile, path.join(root, 'layer')], {
+    encoding: 'utf8', ...(isRoot ? { uid: 65534, gid: 65534 } : {}),
+  });
+  assert.equal(result.stderr, '');
+  assert.equal(result.stdout, 'layer sha256:test entry "dev/sda": device nodes can only be unpacked as root\n');
+  assert.deepEqual(readdirSync(root), ['layer.tar']);
 });

@@ -1,11 +1,12 @@
 /** Container rootfs: overlayfs merges layers as the image spec says, the copy snapshotter gives the same view, many layers mount. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { copyLayers, isMountPoint, mountRootfs, overlaySupported, prepareContainerRootfs, removeContainerRootfs, unmountRootfs } from '../../src/images/rootfs/index.js';
 import { importRootfs } from '../../src/images/archive/index.js';
+import { directoryEntries, type TarWriteEntry } from '../../src/images/layers/index.js';
 import { ImageStore } from '../../src/images/store/index.js';
 import { isRoot, listTree, tarBuffer, tempDir, unpackBuffer } from './fixtures.js';
 
@@ -54,11 +55,21 @@ test('overlay mount of a 3-layer image shows whiteouts and opaque dirs applied',
     writeFileSync(path.join(target, 'etc/new'), 'written');
     assert.equal(readFileSync(path.join(dir, 'upper/etc/new'), 'utf8'), 'written', 'writes land in the upper dir');
     assert.ok(!existsSync(path.join(lowerDirs[0], 'etc/new')), 'layers stay untouched');
+    rmSync(path.join(target, 'etc/b'));
   } finally {
     await unmountRootfs(target);
   }
   assert.ok(!(await isMountPoint(target)));
   assert.ok(!existsSync(`${target}.lower`), 'layer symlink dir removed');
+
+  // The upper dir is the container's diff: archived with overlay whiteouts translated back to
+  // `.wh.` entries, it unpacks into a layer equal to the upper dir.
+  const diff: TarWriteEntry[] = [];
+  for await (const entry of directoryEntries(path.join(dir, 'upper'), { overlayWhiteouts: true, mtime: 0 })) diff.push(entry);
+  assert.deepEqual(diff.map((entry) => `${entry.type} ${entry.path}`), ['directory etc', 'file etc/.wh.b', 'file etc/new']);
+  const unpacked = path.join(dir, 'diff-layer');
+  await unpackBuffer(await tarBuffer(diff), unpacked);
+  assert.deepEqual(listTree(unpacked), listTree(path.join(dir, 'upper')));
 });
 
 test('copy snapshotter produces the same merged view', async (t) => {

@@ -49,7 +49,8 @@ test('bad syntax is an error', () => {
 test('a missing required variable in a compose file names variable, message, place and key path', async (t) => {
   const error = await errorOf(() => loadFixture(t, { 'compose.yaml': 'services:\n  web:\n    image: "${TAG:?set TAG first}"\n' }));
   assert.equal(error.message, 'required variable "TAG" is missing a value: set TAG first (in "services.web.image")');
-  assert.deepEqual(error.source, { file: 'compose.yaml', line: 3, column: 12, path: 'services.web.image' });
+  // Column 13 is the "$" inside the quotes.
+  assert.deepEqual(error.source, { file: 'compose.yaml', line: 3, column: 13, path: 'services.web.image' });
   assert.match(error.hint ?? '', /set "TAG"/);
 });
 
@@ -57,6 +58,7 @@ test('invalid syntax in a compose file is located', async (t) => {
   const error = await errorOf(() => loadFixture(t, { 'compose.yaml': 'services:\n  web:\n    command: echo ${oops\n' }));
   assert.match(error.message, /unterminated "\$\{" in "echo \$\{oops" \(in "services\.web\.command"\)/);
   assert.equal(error.source?.line, 3);
+  assert.equal(error.source?.column, 19);
 });
 
 test('values are interpolated, keys are not', async (t) => {

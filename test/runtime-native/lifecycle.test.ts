@@ -182,3 +182,19 @@ test('exec --process FILE and exec --tty', async (t) => {
   assert.match(tty.stdout, /^tty\r?\n$/);
   assert.equal(box.rt(['delete', '--force', id]).status, 0);
 });
+
+test('run.berth.init reaps orphans that a non-reaping PID 1 would leave as zombies', async (t) => {
+  if (!canRun) return t.skip('needs root');
+  // the orphaned sleep is re-parented to PID 1; `exec sleep` as PID 1 never calls wait()
+  const script = '(sleep 0.1 &); exec sleep 20';
+  const withInit = detached(script, { 'run.berth.init': 'true' });
+  const without = detached(script);
+  assert.equal(box.rt(['run', '-d', '--bundle', withInit.bundle, withInit.id]).status, 0);
+  assert.equal(box.rt(['run', '-d', '--bundle', without.bundle, without.id]).status, 0);
+  await new Promise((r) => setTimeout(r, 600));
+  const zombies = (id: string) => box.rt(['exec', id, 'sh', '-c', 'ps -o stat | grep -c "^Z"']).stdout.trim();
+  assert.equal(zombies(without.id), '1', 'without init the zombie stays');
+  assert.equal(zombies(withInit.id), '0', 'with init it is reaped');
+  assert.equal(box.rt(['delete', '--force', withInit.id]).status, 0);
+  assert.equal(box.rt(['delete', '--force', without.id]).status, 0);
+});

@@ -22,8 +22,10 @@ test(`driver lifecycle under ${runtimeName}`, { skip: skipReason }, async (t) =>
     assert.deepEqual(await lab.sh('exit 0'), { exitCode: 0, stdout: '', stderr: '' });
     const id = lab.newId();
     const { dir } = lab.bundle({ id, args: ['/bin/sh', '-c', 'read line; echo "got $line"; echo oops >&2; exit 3'] });
-    const withInput = await lab.driver.run(id, dir, { input: 'hello\n' });
+    const streamed: string[] = [];
+    const withInput = await lab.driver.run(id, dir, { input: 'hello\n', onOutput: (stream, chunk) => streamed.push(`${stream}:${chunk.toString()}`) });
     assert.deepEqual(withInput, { exitCode: 3, stdout: 'got hello\n', stderr: 'oops\n' });
+    assert.deepEqual(streamed.sort(), ['stderr:oops\n', 'stdout:got hello\n']);
   });
 
   await t.test('create, start, state, ps, exec, pause, resume, stats, kill, delete', async (t) => {

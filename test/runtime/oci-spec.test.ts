@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  allCapabilities, berthAnnotations, defaultCapabilities, hostCapabilities, resolveCapabilities, resolveUser, serializeOciConfig, toOciSpec,
+  allCapabilities, berthAnnotations, defaultCapabilities, hostCapabilities, resolveCapabilities, resolveSpecUser, resolveUser, serializeOciConfig, toOciSpec,
   type ContainerSpec, type OciConfig,
 } from '../../src/runtime/index.js';
 import { RuntimeError } from '../../src/errors.js';
@@ -143,6 +143,10 @@ test('resolveUser: names, numbers and mixes like docker run --user', (t) => {
   assert.deepEqual(resolveUser(rootfs, 'web'), { uid: 33, gid: 33, additionalGids: [50], home: '/var/www' });
   assert.throws(() => resolveUser(rootfs, 'ghost'), (err: unknown) => err instanceof RuntimeError && /unable to find user "ghost"/.test(err.message) && /numeric uid/.test(err.hint ?? ''));
   assert.throws(() => resolveUser(rootfs, 'app:ghosts'), /unable to find group "ghosts"/);
+  // Through the spec: names resolve against the rootfs, numeric strings need no rootfs at all.
+  assert.deepEqual(resolveSpecUser({ rootfs, user: 'app:staff' }).user, { uid: 1000, gid: 50, additionalGids: [], home: '/home/app' });
+  assert.deepEqual(toOciSpec({ ...minimal, user: '33:44' }, { arch: 'x64' }).process.user, { uid: 33, gid: 44 });
+  assert.throws(() => toOciSpec({ ...minimal, user: 'app' }, { arch: 'x64' }), (err: unknown) => err instanceof RuntimeError && err.message === 'user "app" of container "web-1" is not numeric' && /resolveSpecUser/.test(err.hint ?? ''));
 });
 
 test('resolveUser never reads outside the rootfs through symlinks', (t) => {

@@ -2,7 +2,7 @@
  * Test helpers: which runtimes exist here, a driver per runtime with its own temp state dir, and
  * bundles on a shared busybox rootfs. Every helper registers its own cleanup on the test context.
  */
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
@@ -24,34 +24,13 @@ function which(name: string): string | undefined {
   return undefined;
 }
 
-let crunWrapper: string | undefined;
-
-/**
- * crun 1.8 refuses "hybrid" cgroup hosts (v1 controllers plus a cgroup2 mount with controllers).
- * On such hosts it runs through a wrapper that hides the cgroup2 mount in a private mount
- * namespace; on pure v1 or v2 hosts crun runs as is.
- */
-function crunBinary(): string | undefined {
-  const crun = which('crun');
-  if (!crun) return undefined;
-  const hybrid = existsSync('/sys/fs/cgroup/unified/cgroup.controllers') && !existsSync('/sys/fs/cgroup/cgroup.controllers');
-  if (!hybrid) return crun;
-  if (!crunWrapper) {
-    const dir = mkdtempSync('/tmp/berth-test-crun-');
-    crunWrapper = path.join(dir, 'crun');
-    writeFileSync(crunWrapper, `#!/bin/sh\nexec unshare -m --propagation private sh -c 'umount -l /sys/fs/cgroup/unified 2>/dev/null; exec ${crun} "$@"' crun "$@"\n`, { mode: 0o755 });
-    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  }
-  return crunWrapper;
-}
-
 /** The runtime binary for a name, or undefined when it is not installed/built. */
 export function findRuntime(name: TestRuntime['name']): TestRuntime | undefined {
   if (name === 'berth') {
     const binary = runtimeBinary({});
     return existsSync(binary) ? { name, binary } : undefined;
   }
-  const binary = name === 'runc' ? which('runc') : crunBinary();
+  const binary = which(name);
   return binary ? { name, binary } : undefined;
 }
 

@@ -46,6 +46,7 @@ function archivePath(name: string): string {
 async function readArchive(store: ImageStore, input: AsyncIterable<Buffer>): Promise<ArchiveFiles> {
   const files: ArchiveFiles = { blobs: new Map(), metadata: new Map(), links: new Map() };
   const reader = new ByteReader(decompressStream(input));
+  let metadataBytes = 0;
   for await (const entry of readTar(reader)) {
     const name = archivePath(entry.path);
     if (entry.type === 'symlink') {
@@ -60,6 +61,8 @@ async function readArchive(store: ImageStore, input: AsyncIterable<Buffer>): Pro
     const blob = /^blobs\/(sha256|sha512)\/([a-f0-9]{64,128})$/.exec(name);
     const isMetadata = !blob && (name.endsWith('.json') || name === 'oci-layout' || name === 'repositories');
     if (isMetadata && entry.size <= maxMetadataBytes) {
+      metadataBytes += entry.size;
+      if (metadataBytes > 4 * maxMetadataBytes) throw new ImageError('the archive has more than 64 MiB of metadata files; refusing to keep them in memory');
       files.metadata.set(name, await collect(entry.body()));
     } else if (blob || !/(^|\/)(VERSION|json)$/.test(name)) {
       // Layer tars have many names (`<id>/layer.tar`, `<hex>.tar`): anything not metadata is a blob candidate.

@@ -80,7 +80,7 @@ class LayerWriter {
   private readonly safeDirs = new Set<string>(['']);
   /** Directory modes and mtimes, applied last: children change a directory's mtime, and a 0555 directory would block them. */
   private readonly dirMeta = new Map<string, DirMeta>();
-  readonly xattrs: XattrRecord[] = [];
+  private xattrs: XattrRecord[] = [];
   readonly opaqueDirs = new Set<string>();
   private readonly isRoot = process.getuid?.() === 0;
 
@@ -139,9 +139,30 @@ class LayerWriter {
       if (keepDir) return true;
       for (const known of [...this.safeDirs]) if (known === rel || known.startsWith(`${rel}/`)) this.safeDirs.delete(known);
       for (const known of [...this.dirMeta.keys()]) if (known === rel || known.startsWith(`${rel}/`)) this.dirMeta.delete(known);
+      for (const known of [...this.opaqueDirs]) if (known === rel || known.startsWith(`${rel}/`)) this.opaqueDirs.delete(known);
     }
+    // Pending xattrs of what is removed must go too: if a symlink took its place, setting them
+    // later would write through it, outside the layer.
+    const under = (known: string) => known === rel || known.startsWith(`${rel}/`);
+    if (this.xattrs.some((record) => under(record.path))) this.xattrs = this.xattrs.filter((record) => !under(record.path));
     rmSync(this.full(rel), { recursive: true, force: true });
     return false;
+  }
+
+  /** True when every parent of `rel` is a real directory of the layer (checked again before xattrs are set). */
+  private parentsAreDirs(rel: string, checked: Map<string, boolean>): boolean {
+    let current = '';
+    for (const part of path.posix.dirname(rel).split('/')) {
+      if (part === '.') break;
+      current = current ? `${current}/${part}` : part;
+      let ok = checked.get(current);
+      if (ok === undefined) {
+        ok = lstatOrUndefined(this.full(current))?.isDirectory() === true;
+        checked.set(current, ok);
+      }
+      if (!ok) return false;
+    }
+    return true;
   }
 
   private setOwner(file: string, uid: number, gid: number): void {
@@ -265,11 +286,14 @@ class LayerWriter {
 
   /** Work that must follow all entries: opaque markers, other xattrs, directory modes and mtimes (deepest first). */
   async finish(): Promise<void> {
+    const checked = new Map<string, boolean>();
+    const safe = (record: XattrRecord) => record.path === '.' || (this.parentsAreDirs(record.path, checked) && lstatOrUndefined(this.full(record.path)) !== undefined);
     const opaque: XattrRecord[] = [...this.opaqueDirs].map((dir) => ({ path: dir || '.', name: opaqueXattr, value: Buffer.from('y') }));
-    await applyXattrs(this.root, opaque);
-    if (this.xattrs.length) {
+    await applyXattrs(this.root, opaque.filter((record) => safe(record) && lstatOrUndefined(this.full(record.path === '.' ? '' : record.path))?.isDirectory()));
+    const xattrs = this.xattrs.filter(safe);
+    if (xattrs.length) {
       try {
-        await applyXattrs(this.root, this.xattrs);
+        await applyXattrs(this.root, xattrs);
       } catch (err) {
         this.warn(`some extended attributes of the layer were not set: ${(err as Error).message}`);
       }

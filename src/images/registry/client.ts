@@ -258,7 +258,7 @@ export class RegistryClient {
       }
       let hash = createHash(algorithm);
       if (offset > 0) for await (const chunk of createReadStream(partial, { end: offset - 1 })) hash.update(chunk as Buffer);
-      if (size === undefined || offset < size) {
+      if (offset === 0 || size === undefined || offset < size) {
         const response = await this.call('downloading a blob', 'GET', this.url(`${this.options.repository}/blobs/${digest}`), [200, 206], {
           headers: offset > 0 ? { range: `bytes=${offset}-` } : {},
           notFound: `blob ${digest} of "${this.options.imageRef}" is missing at ${this.options.endpoint.url.host}`,

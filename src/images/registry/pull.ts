@@ -6,8 +6,9 @@
  */
 import { ImageError, RegistryError } from '../../errors.js';
 import { formatReference, parseReference, repositoryName, type ImageReference } from '../reference.js';
+import { isLayerMediaType } from '../layers/index.js';
 import type { ImageStore, StoredImage } from '../store/index.js';
-import { isIndexMediaType, isManifestMediaType, type OciImageConfig, type OciIndex, type OciManifest } from '../types.js';
+import { isIndexMediaType, isManifestMediaType, MediaTypes, type OciImageConfig, type OciIndex, type OciManifest } from '../types.js';
 import { RegistryClient, type FetchedManifest } from './client.js';
 import type { Credentials } from './credentials.js';
 import { formatPlatform, hostPlatform, parsePlatform, selectManifest, type Platform } from './platform.js';
@@ -113,6 +114,17 @@ export async function pullImage(store: ImageStore, refText: string, options: Pul
   const manifest = JSON.parse(fetched.bytes.toString('utf8')) as OciManifest;
   if (!manifest.config?.digest || !Array.isArray(manifest.layers)) {
     throw new RegistryError(`manifest of "${refText}" lacks a config or layers`, refText);
+  }
+  if (manifest.config.mediaType !== MediaTypes.ociConfig && manifest.config.mediaType !== MediaTypes.dockerConfig) {
+    throw new ImageError(`"${refText}" is not a container image: its config has media type "${manifest.config.mediaType}"`, refText, {
+      hint: 'it may be another kind of OCI artifact (a Helm chart, a signature, an SBOM)',
+    });
+  }
+  const unsupported = manifest.layers.find((layer) => !isLayerMediaType(layer.mediaType));
+  if (unsupported) {
+    throw new ImageError(`image "${refText}" has a layer of unsupported media type "${unsupported.mediaType}"`, refText, {
+      hint: 'berth unpacks tar layers, plain or compressed with gzip or zstd',
+    });
   }
   options.onProgress?.({ kind: 'resolved', ref: formatReference(ref), manifestDigest: fetched.digest, endpoint: client.endpoint.url.origin, layers: manifest.layers.map((l) => ({ digest: l.digest, size: l.size })) });
   const lease = await store.lease([fetched.digest, manifest.config.digest, ...manifest.layers.map((layer) => layer.digest)]);
