@@ -14,6 +14,8 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -82,7 +84,17 @@ int seal_self(char **argv) {
   return fail(e, "re-exec sealed runtime");
 }
 
+/* /proc inside the container must be a real procfs before we write through it (sysctls, the
+ * exec fifo by /proc/self/fd): an image cannot redirect those writes with a fake /proc. */
+static int check_procfs(void) {
+  struct statfs sf;
+  if (statfs("/proc", &sf) < 0) return fail(errno, "statfs /proc");
+  if (sf.f_type != PROC_SUPER_MAGIC) return failx("/proc in the container is not a procfs mount (add a \"proc\" mount)");
+  return 0;
+}
+
 static int wait_start(int start_fd) {
+  if (check_procfs() < 0) return -1;
   char fp[64]; snprintf(fp, sizeof fp, "/proc/self/fd/%d", start_fd);
   int w = open(fp, O_WRONLY | O_CLOEXEC);
   if (w < 0) return fail(errno, "open exec fifo");
@@ -134,6 +146,7 @@ static int child_setup(struct child_ctx *c) {
   if (hn && *hn && sethostname(hn, strlen(hn)) < 0) return fail(errno, "set hostname \"%s\"", hn);
   if (dn && *dn && setdomainname(dn, strlen(dn)) < 0) return fail(errno, "set domainname \"%s\"", dn);
   struct jv *sysctl = jpath(cfg, "linux.sysctl");
+  if (sysctl && sysctl->child && check_procfs() < 0) return wrap("sysctl");
   for (struct jv *s = sysctl ? sysctl->child : NULL; s; s = s->next) {
     char path[512]; snprintf(path, sizeof path, "/proc/sys/%s", s->key);
     for (char *p = path + 10; *p; p++) if (*p == '.') *p = '/';
@@ -160,7 +173,7 @@ static void container_child(struct child_ctx *c) {
   po.cfg = c->cfg; po.process = jget(c->cfg, "process"); po.preserve_fds = c->o->preserve_fds;
   po.init = !strcmp(jstr(jget(jget(c->cfg, "annotations"), "run.berth.init"), ""), "true");
   po.start_fd = -1;
-  if (child_setup(c) < 0 || process_prepare(&po) < 0) {
+  if (child_setup(c) < 0 || process_prepare(&po) < 0 || (c->start_fd >= 0 && check_procfs() < 0)) {
     sync_send_error(c->sync);
     _exit(1);
   }
@@ -264,6 +277,12 @@ int container_create(struct create_opts *o) {
   c.sync = sp[1];
   if (o->console_socket && (c.console = console_connect(o->console_socket)) < 0) goto fail;
   struct log_cfg lc; log_cfg_from(cfg, &lc);
+  if (lc.path[0] && lc.path[0] != '/') {
+    char cwd[2048], rel[sizeof lc.path];
+    if (!getcwd(cwd, sizeof cwd)) { fail(errno, "getcwd"); goto fail; }
+    snprintf(rel, sizeof rel, "%s", lc.path);
+    snprintf(lc.path, sizeof lc.path, "%s/%s", cwd, rel);
+  }
   if (lc.path[0]) {
     /* fail now, with the path named, rather than lose the output silently later */
     int lfd = open(lc.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
@@ -307,6 +326,7 @@ int container_create(struct create_opts *o) {
       if (c.start_fd >= 0) close(c.start_fd);
       if (c.in_fd >= 0) close(c.in_fd);
       if (outp[1] >= 0) { close(outp[1]); close(errp[1]); }
+      prctl(PR_SET_NAME, "berth-monitor", 0, 0, 0); /* shows in ps as comm */
       int keep[2] = {outp[0], errp[0]};
       close_other_fds(3, keep, 2);
       log_setup(NULL, 0);

@@ -34,7 +34,7 @@ static int finish(int r) {
   return r;
 }
 
-static int need_id(int argc, char **argv, int i, const char *cmd) {
+static int need_id(int argc, int i, const char *cmd) {
   if (i >= argc) { failx("%s: missing container id", cmd); err_report(); exit(2); }
   return i;
 }
@@ -120,6 +120,13 @@ int main(int argc, char **argv) {
     else { fprintf(stderr, "berth-runtime: unknown global option \"%s\"\n%s", argv[i], usage); return 2; }
   }
   log_setup(logfile, !strcmp(logfmt, "json"));
+  if (g_root[0] != '/') {
+    /* the monitor runs from "/": keep every state path absolute */
+    char cwd[2048], rel[4096];
+    if (!getcwd(cwd, sizeof cwd)) { fail(errno, "getcwd"); return finish(-1); }
+    snprintf(rel, sizeof rel, "%s", g_root);
+    snprintf(g_root, sizeof g_root, "%s/%s", cwd, rel);
+  }
   if (i >= argc) { fputs(usage, stderr); return 2; }
   const char *cmd = argv[i++];
   if (!strcmp(cmd, "create") || !strcmp(cmd, "run")) {
@@ -134,7 +141,7 @@ int main(int argc, char **argv) {
       if (opt_flag(argv[i], "--no-new-keyring", NULL) || opt_flag(argv[i], "--keep", NULL)) continue;
       fprintf(stderr, "berth-runtime %s: unknown option \"%s\"\n", cmd, argv[i]); return 2;
     }
-    o.id = argv[need_id(argc, argv, i, cmd)];
+    o.id = argv[need_id(argc, i, cmd)];
     /* socket activation: descriptors passed to us with LISTEN_FDS go through, as with runc */
     if (getenv("LISTEN_FDS") && atoi(getenv("LISTEN_FDS")) > o.preserve_fds) o.preserve_fds = atoi(getenv("LISTEN_FDS"));
     if (seal_self(argv) < 0) return finish(-1);
@@ -159,7 +166,7 @@ int main(int argc, char **argv) {
       fprintf(stderr, "berth-runtime exec: unknown option \"%s\"\n", argv[i]); return 2;
     }
     o.env = env;
-    o.id = argv[need_id(argc, argv, i, cmd)];
+    o.id = argv[need_id(argc, i, cmd)];
     i++;
     if (i < argc && !strcmp(argv[i], "--")) i++;
     o.args = argv + i; o.nargs = argc - i;
@@ -182,7 +189,7 @@ int main(int argc, char **argv) {
     if (opt_flag(argv[i], "--all", "-a")) { all = 1; continue; }
     fprintf(stderr, "berth-runtime %s: unknown option \"%s\"\n", cmd, argv[i]); return 2;
   }
-  const char *id = argv[need_id(argc, argv, i, cmd)];
+  const char *id = argv[need_id(argc, i, cmd)];
   if (!strcmp(cmd, "start")) return finish(container_start(id));
   if (!strcmp(cmd, "delete")) return finish(container_delete(id, force));
   if (!strcmp(cmd, "pause")) return finish(cmd_pause(id, 1));

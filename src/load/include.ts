@@ -41,7 +41,7 @@ export function applyIncludes(session: LoadSession, document: Record<string, unk
   for (const entry of entries) {
     for (const file of entry.paths) {
       if (context.stack.includes(file) || file === context.file) {
-        const chain = [...context.stack, context.file, file].filter((f, i, all) => i === 0 || f !== all[i - 1]).map((f) => session.display(f));
+        const chain = [...context.stack, context.file, file].map((f) => session.display(f));
         throw new ComposeFileError(`include cycle: ${chain.join(' -> ')}`, { source: entry.source, hint: 'remove one of the include entries that close the loop' });
       }
     }

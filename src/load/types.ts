@@ -12,7 +12,7 @@ export interface LoadOptions {
   files?: readonly string[];
   /** `-p`; beats COMPOSE_PROJECT_NAME and the top-level `name`. */
   projectName?: string;
-  /** `--project-directory`. */
+  /** `--project-directory` (relative to cwd); default: directory of the first file. Discovery starts here when set. */
   projectDirectory?: string;
   /** `--env-file` (repeatable); otherwise COMPOSE_ENV_FILES, otherwise `<projectDirectory>/.env`. */
   envFiles?: readonly string[];
@@ -22,7 +22,7 @@ export interface LoadOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** false for `--no-interpolate`. */
   interpolate?: boolean;
-  /** false for `--no-path-resolution`: relative paths stay as written. */
+  /** false for `--no-path-resolution`: relative paths stay as written. Read by normalization; the loader only rebases paths of included/extended files. */
   resolvePaths?: boolean;
   /** Reads stdin for `-f -` (tests pass a string source). */
   readStdin?: () => Promise<string>;

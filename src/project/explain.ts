@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { UsageError } from '../errors.js';
-import type { LoadedCompose, ValueOrigin } from '../load/types.js';
+import { readEnvFile, type LoadedCompose, type ValueOrigin } from '../load/index.js';
 import { namesHint, serviceDocument, type Project } from '../model/index.js';
 
 /** One resolved leaf value and where it came from. */
@@ -73,11 +73,31 @@ function describeOrigin(loaded: LoadedCompose, origin: ValueOrigin | undefined, 
   return result;
 }
 
+/** The last env file of a service that defines `name` (later files win), relative to the project directory. */
+function envFileDefining(loaded: LoadedCompose, envFile: unknown, name: string): string | undefined {
+  const entries = (Array.isArray(envFile) ? envFile : envFile === undefined ? [] : [envFile]) as unknown[];
+  const lookup = (variable: string) => (Object.hasOwn(loaded.environment, variable) ? { value: loaded.environment[variable], from: 'environment' } : undefined);
+  for (const entry of [...entries].reverse()) {
+    const record = typeof entry === 'string' ? { path: entry } : (entry as { path?: unknown; format?: unknown });
+    if (typeof record.path !== 'string') continue;
+    const file = path.resolve(loaded.projectDirectory, record.path);
+    try {
+      if (Object.hasOwn(readEnvFile(file, { required: false, format: record.format === 'raw' ? 'raw' : undefined, lookup }), name)) {
+        return path.relative(loaded.projectDirectory, file);
+      }
+    } catch {
+      // An unreadable file was already reported by normalization; explain what can be explained.
+    }
+  }
+  return undefined;
+}
+
 /** Leaves short syntax does not spell out: port mode and protocol, the bind/volume option records. */
 function isShortSyntaxDefault(keys: readonly Key[], text: string): boolean {
   const leaf = keys[keys.length - 1];
   if (keys[0] === 'ports') return leaf === 'mode' || (leaf === 'protocol' && !text.includes('/'));
   if (keys[0] === 'volumes') return leaf === 'create_host_path' || leaf === 'volume';
+  if (keys[0] === 'build') return leaf === 'dockerfile';
   return false;
 }
 
@@ -106,7 +126,8 @@ export function explainService(loaded: LoadedCompose, project: Project, target: 
       const index = list.findIndex((entry) => String(entry) === keys[1] || String(entry).startsWith(`${String(keys[1])}=`));
       if (index >= 0) return { ...explained, ...describeOrigin(loaded, loaded.sources.origin([...ancestorKeys, index]), [...ancestorKeys, index]) };
       const envFile = describeOrigin(loaded, loaded.sources.origin(['services', service.name, 'env_file']), ['services', service.name, 'env_file']);
-      return { ...explained, ...envFile, via: 'env_file' };
+      const file = envFileDefining(loaded, (rawService as Record<string, unknown> | undefined)?.env_file, String(keys[1]));
+      return { ...explained, at: envFile.at, via: file ? `env_file ${file}` : 'env_file' };
     }
     if (typeof ancestor === 'string' || typeof ancestor === 'number') {
       const described = describeOrigin(loaded, loaded.sources.origin(ancestorKeys), ancestorKeys);

@@ -288,6 +288,7 @@ export class RuntimeDriver {
       stdio = ['ignore', outputFd, outputFd];
     }
     try {
+      let timedOut = false;
       const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
         const [command, commandArgs] = this.commandLine(args);
         const child = spawn(command, commandArgs, { stdio, env: this.env });
@@ -306,6 +307,7 @@ export class RuntimeDriver {
           child.stdin.end(invocation.input ?? '');
         }
         const timer = setTimeout(() => {
+          timedOut = true;
           if (child.pid !== undefined) child.kill('SIGKILL');
         }, invocation.timeoutMs);
         child.on('error', (err) => {
@@ -324,6 +326,11 @@ export class RuntimeDriver {
         });
       });
       const log = readLog(logFile);
+      if (timedOut) {
+        throw new RuntimeError(`${invocation.action} container "${invocation.containerId ?? '-'}": runtime did not finish within ${invocation.timeoutMs} ms and was killed`, { containerId: invocation.containerId }, {
+          hint: 'the container may still exist: remove it with delete --force',
+        });
+      }
       if (result.code !== 0 && !options.allowNonZero) {
         throw this.failure(invocation, log.message ?? lastLine(result.stderr) ?? `exit status ${result.code}`, log.errno);
       }

@@ -6,5 +6,5 @@ export { defaultCapabilities, allCapabilities, resolveCapabilities, hostCapabili
 export { resolveUser, resolveSpecUser, resolveInRootfs } from './resolve-user.js';
 export { compileSeccomp, compileSeccompProgram, defaultSeccompProfile, type HostArch } from './seccomp/index.js';
 export { hostSpecOptions, isHybridCgroupHost, listHostDevices } from './host.js';
-export { RuntimeDriver, isNotFoundError, parseRuntimeLog, type RuntimeDriverOptions, type RuntimeKind, type RunResult, type ExecOptions } from './driver.js';
+export { RuntimeDriver, isNotFoundError, parseRuntimeLog, type RuntimeDriverOptions, type RuntimeKind, type RunResult, type ExecOptions, type AttachedOptions, type DetachedOptions, type RuntimeListEntry } from './driver.js';
 export { readCgroupStats, cgroupVersion, type ContainerStats } from './cgroup-stats.js';

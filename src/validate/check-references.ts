@@ -16,7 +16,9 @@ function unresolved(name: string): boolean {
 function definedHint(kind: string, defined: string[], name: string, declareIn?: string): string {
   const guess = didYouMean(name, defined);
   const list = defined.length === 0
-    ? `no ${kind}s are defined${declareIn ? `; declare "${name}" under the top-level "${declareIn}" key` : ''}`
+    ? declareIn
+      ? `no ${kind}s are defined; declare "${name}" under the top-level "${declareIn}" key`
+      : `no other ${kind}s are defined`
     : `defined ${kind}s are ${quoteList([...defined].sort())}`;
   return guess ? `${list}; did you mean "${guess}"?` : list;
 }

@@ -114,9 +114,27 @@ async function startTokenServer(dir: string, options: RegistryTestOptions, reque
 /** Starts a registry; it is stopped and its files removed when the test (or suite) ends. */
 export async function startRegistry(host: AfterHost, options: RegistryTestOptions = {}): Promise<TestRegistry> {
   const dir = mkdtempSync('/tmp/berth-registry-');
+  // Registered first, so a failure while starting still removes everything.
+  let child: ChildProcess | undefined;
+  let tokenServer: http.Server | undefined;
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    if (child && child.exitCode === null && child.pid !== undefined) {
+      const running = child;
+      const exited = new Promise<void>((resolve) => running.once('exit', () => resolve()));
+      process.kill(running.pid!, 'SIGTERM');
+      const timer = setTimeout(() => { if (running.exitCode === null) process.kill(running.pid!, 'SIGKILL'); }, 3000);
+      await exited;
+      clearTimeout(timer);
+    }
+    if (tokenServer) await new Promise<void>((resolve) => tokenServer!.close(() => resolve()));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  host.after(stop);
   const port = await freePort();
   const tokenRequests: TestRegistry['tokenRequests'] = [];
-  let tokenServer: http.Server | undefined;
   const auth: string[] = [];
   if (options.auth === 'htpasswd') {
     const line = execFileSync('htpasswd', ['-Bbn', options.username ?? 'user', options.password ?? 'pass'], { encoding: 'utf8' }).trim();
@@ -146,7 +164,7 @@ export async function startRegistry(host: AfterHost, options: RegistryTestOption
   writeFileSync(path.join(dir, 'config.yml'), config);
   const logFile = path.join(dir, 'registry.log');
   const logFd = openSync(logFile, 'a');
-  const child: ChildProcess = spawn(registryBinary, ['serve', path.join(dir, 'config.yml')], { stdio: ['ignore', logFd, logFd] });
+  child = spawn(registryBinary, ['serve', path.join(dir, 'config.yml')], { stdio: ['ignore', logFd, logFd] });
   closeSync(logFd);
   const log = () => {
     try {
@@ -155,21 +173,6 @@ export async function startRegistry(host: AfterHost, options: RegistryTestOption
       return '';
     }
   };
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    if (child.exitCode === null && child.pid !== undefined) {
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      process.kill(child.pid, 'SIGTERM');
-      const timer = setTimeout(() => { if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL'); }, 3000);
-      await exited;
-      clearTimeout(timer);
-    }
-    if (tokenServer) await new Promise<void>((resolve) => tokenServer!.close(() => resolve()));
-    rmSync(dir, { recursive: true, force: true });
-  };
-  host.after(stop);
   const deadline = Date.now() + 15_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`docker-registry exited with ${child.exitCode}:\n${log()}`);
@@ -182,8 +185,9 @@ export async function startRegistry(host: AfterHost, options: RegistryTestOption
     });
     if (status === 200 || status === 401) break;
     if (Date.now() > deadline) {
+      const text = log();
       await stop();
-      throw new Error(`docker-registry did not answer on 127.0.0.1:${port} within 15 s:\n${log()}`);
+      throw new Error(`docker-registry did not answer on 127.0.0.1:${port} within 15 s:\n${text}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

@@ -68,6 +68,11 @@ describe('image commands', () => {
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /error: no such image: "nosuch:1"/);
 
+    const tagged = runBerth(['image', 'tag', imageId.slice(7, 19), 'local/copy:2'], { env, cwd: root });
+    assert.equal(tagged.status, 0, tagged.stderr);
+    const untag = runBerth(['rmi', 'local/copy:2'], { env, cwd: root });
+    assert.equal(untag.stdout, 'Untagged: local/copy:2\n');
+
     const removed = runBerth(['rmi', ref, 'nosuch:2'], { env, cwd: root });
     assert.equal(removed.status, 1);
     assert.match(removed.stdout, new RegExp(`Untagged: ${ref}\nDeleted: ${imageId}`));

@@ -103,3 +103,9 @@ test('an include env_file may use the including project\'s variables', async (t)
   }, { env: { VERSION: '7' } });
   assert.equal(services(loaded).app.image, 'app:7');
 });
+
+test('a file including itself is a cycle', async (t) => {
+  const error = await errorOf(() => loadFixture(t, { 'compose.yaml': 'include: [compose.yaml]\n' }));
+  assert.equal(error.message, 'include cycle: compose.yaml -> compose.yaml');
+  assert.equal(error.source?.line, 1);
+});

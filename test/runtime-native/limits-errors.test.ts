@@ -6,6 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, chmodSync, readdirSync, rmdirSync } from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { makeBusyboxRootfs, removeRootfs, haveBusybox } from '../helpers/busybox-rootfs.js';
 import { Sandbox, defaultConfig, runtimeBin } from './bundle.js';
 
@@ -187,4 +188,33 @@ test('resources land in the cgroup files: cpu, cpuset, memory, pids, blkio', (t)
     assert.equal(box.rt(['delete', id]).status, 0);
   }
   for (const ctrl of ['cpu', 'cpuset', 'memory', 'pids', 'devices', 'freezer']) assert.equal(existsSync(`/sys/fs/cgroup/${ctrl}/${id}`), false);
+});
+
+test('--console-socket receives the pty master over SCM_RIGHTS, like runc', (t) => {
+  if (!canRun) return t.skip('needs root');
+  if (spawnSync('python3', ['-c', 'import socket']).status !== 0) return t.skip('needs python3 to receive a descriptor (node cannot)');
+  const id = box.id('tty');
+  const cfg = defaultConfig(rootfs, ['sh', '-c', 'tty; echo via-console']);
+  cfg.process.terminal = true;
+  const bundle = box.bundle(cfg);
+  const socketPath = path.join(box.dir, 'console.sock');
+  // a tiny console-socket server: accept, take the fd, run the container, print what the pty says
+  const server = [
+    'import socket, array, os, subprocess, sys, time',
+    `s = socket.socket(socket.AF_UNIX); s.bind(${JSON.stringify(socketPath)}); s.listen(1)`,
+    `p = subprocess.Popen([${JSON.stringify(runtimeBin)}, '--root', ${JSON.stringify(box.root)}, 'run', '-d', '--console-socket', ${JSON.stringify(socketPath)}, '--bundle', ${JSON.stringify(bundle)}, ${JSON.stringify(id)}])`,
+    'c, _ = s.accept()',
+    'msg, anc, flags, addr = c.recvmsg(1, socket.CMSG_LEN(4))',
+    'fd = array.array("i", anc[0][2][:4])[0]',
+    'rc = p.wait()',
+    'out = b""',
+    'end = time.time() + 5',
+    'while b"via-console" not in out and time.time() < end:',
+    '    try: out += os.read(fd, 1024)',
+    '    except OSError: break',
+    'sys.stdout.write("rc=%d %r" % (rc, out.decode()))',
+  ].join('\n');
+  const r = spawnSync('python3', ['-c', server], { encoding: 'utf8', timeout: 20_000 });
+  assert.match(r.stdout, /^rc=0 '\/dev\/pts\/0\\r\\nvia-console\\r\\n'$/, r.stderr);
+  box.rt(['delete', '--force', id]);
 });

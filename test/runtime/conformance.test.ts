@@ -63,6 +63,8 @@ test(`same bundle, same container under ${runtimes.map((r) => r.name).join(', ')
       ulimits: { nofile: { soft: 1024, hard: 2048 }, nproc: { soft: 512, hard: 512 } }, shmSize: 8 * 1024 * 1024,
       sysctls: { 'net.ipv4.ip_unprivileged_port_start': '0' },
     },
+    // Seccomp must be in place although the user cannot install filters itself (no CAP_SYS_ADMIN, no no_new_privs).
+    'non-root user string, default seccomp without no-new-privileges': { user: '1000:1000' },
     'extra capabilities and unconfined seccomp': { capAdd: ['SYS_ADMIN', 'NET_ADMIN'], seccomp: 'unconfined' },
     'privileged with the host devices': { privileged: true },
   };

@@ -102,6 +102,9 @@ test(`driver lifecycle under ${runtimeName}`, { skip: skipReason }, async (t) =>
     });
     await assert.rejects(lab.driver.kill('never-created', 'KILL'), (err: unknown) => isNotFoundError(err) && /kill container "never-created"/.test((err as Error).message));
     await lab.driver.delete('never-created', { ignoreMissing: true });
+    const slowId = lab.newId('slow');
+    const slow = lab.bundle({ id: slowId, args: ['sleep', '30'] });
+    await assert.rejects(lab.driver.run(slowId, slow.dir, { timeoutMs: 500 }), new RegExp(`run container "${slowId}": runtime did not finish within 500 ms`));
     const missing = new RuntimeDriver({ binary: '/nonexistent/berth-runtime', root: lab.file('x') });
     await assert.rejects(missing.state('x'), /cannot run container runtime "\/nonexistent\/berth-runtime"/);
   });

@@ -71,7 +71,7 @@ test('a depends_on entry marked required: false may name an undefined service', 
 
 test('the referring service is not offered as a fix for its own reference', () => {
   const issues = issuesOf('services:\n  web:\n    image: nginx\n    depends_on: [wbe]\n');
-  assert.equal(issues[0].hint, 'no services are defined');
+  assert.equal(issues[0].hint, 'no other services are defined');
 });
 
 test('issues come out in file order whatever check found them', () => {

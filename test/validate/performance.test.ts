@@ -47,6 +47,7 @@ test('validating 1000 services takes a small part of the 300 ms budget', (t) => 
   t.diagnostic(`1000 services: ${wallMs.toFixed(0)} ms wall, ${cpuMs.toFixed(0)} ms CPU (cold)`);
   assert.deepEqual(issues, []);
   // CPU time, not wall time: other test processes share the two cores. The bound is loose on
-  // purpose (quiet machine: about 60 ms); it catches accidental quadratic work or run-time compiling.
+  // purpose (measured 78-135 ms on 2 busy cores); it catches quadratic work or run-time compiling
+  // of the schema, which alone costs 400-700 ms.
   assert.ok(cpuMs < 400, `validation took ${cpuMs.toFixed(0)} ms of CPU`);
 });

@@ -1,5 +1,5 @@
 /**
- * `berth image ...`: pull, push, ls, rm, inspect and prune, the docker image subcommands.
+ * `berth image ...`: pull, push, ls, rm, inspect, tag and prune, the docker image subcommands.
  * The list, remove, pull and push actions are shared with their top-level forms.
  */
 import type { Command } from 'commander';
@@ -69,6 +69,13 @@ export function registerImage(program: Command): void {
       }
       process.stdout.write(`${JSON.stringify(documents, null, 4)}\n`);
       if (missing.length > 0) throw new ImageError(`no such image: ${missing.map((name) => `"${name}"`).join(', ')}`, missing[0]);
+    });
+  image.command('tag <source> <target>').description('create a reference TARGET that refers to the image SOURCE')
+    .action(async (source: string, target: string) => {
+      const store = await ImageStore.open();
+      const found = await store.resolve(source);
+      if (!found) throw new ImageError(`no such image "${source}"`, source, { hint: 'list images with "berth images"' });
+      await store.setRef(target, found.manifestDigest);
     });
   image.command('prune').description('remove unused images (dangling ones; with -a every image no container uses)')
     .option('-a, --all', 'remove all images not used by containers').option('-f, --force', 'do not prompt for confirmation')

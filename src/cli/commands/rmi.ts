@@ -39,7 +39,7 @@ export async function removeImages(names: string[], options: { force?: boolean }
       for (const ref of await store.removeImage(image.manifestDigest)) process.stdout.write(`Untagged: ${ref}\n`);
       process.stdout.write(`Deleted: ${image.id}\n`);
     } catch (err) {
-      if (!(err instanceof BerthError)) throw err;
+      if (!(err instanceof BerthError) || names.length === 1) throw err;
       failures.push(err.message);
       process.stderr.write(`error: ${err.message}${err.hint ? `\n  hint: ${err.hint}` : ''}\n`);
     }

@@ -20,7 +20,7 @@ export async function copyLayers(lowerDirs: readonly string[], target: string): 
   const isRoot = process.getuid?.() === 0;
   const dirMeta = new Map<string, { mode: number; mtime: Date }>();
   for (const layer of [...lowerDirs].reverse()) {
-    const attrs = await readXattrsRecursive(layer).catch(() => [] as XattrRecord[]);
+    const attrs = await readXattrsRecursive(layer);
     const opaque = new Set(attrs.filter((a) => a.name === opaqueXattr && a.value.toString() === 'y').map((a) => (a.path === '.' ? '' : a.path)));
     const copied: XattrRecord[] = attrs.filter((a) => !a.name.startsWith('trusted.overlay.'));
     const inodes = new Map<string, string>();
