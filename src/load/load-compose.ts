@@ -11,6 +11,7 @@ import { LoadSession } from './load-session.js';
 import { mergeValues } from './merge.js';
 import { resolveProjectName } from './project-name.js';
 import { createSourceIndex } from './source-index.js';
+import type { VariableLookup } from './interpolate.js';
 import { placeOf, tagOf, type Place } from './source-meta.js';
 import type { LoadedCompose, LoadOptions } from './types.js';
 
@@ -32,32 +33,33 @@ export async function loadCompose(options: LoadOptions): Promise<LoadedCompose> 
   if (projectDirectory !== firstDir) env = envAt(projectDirectory);
 
   if (files.includes('-')) session.stdinText = await readStdin(options);
-  const lookup = environmentLookup(env);
-  let document: Record<string, unknown> | undefined;
-  let rootPlace: Place | undefined;
-  for (let i = 0; i < files.length; i++) {
-    const via = i === 0 ? undefined : `override file ${session.display(files[i])}`;
-    const parsed = session.processFile(files[i], projectDirectory, lookup, via, []);
-    rootPlace ??= parsed.place;
-    // The first file is taken as is (its `!reset` keys are dropped); later ones merge onto it.
-    document = document ? (mergeValues(document, parsed.data) as Record<string, unknown>) : parsed.hasResets ? dropResets(parsed.data) : parsed.data;
+  const explicitName = options.projectName || env.values.COMPOSE_PROJECT_NAME || undefined;
+  // Like Compose, the project name is available to interpolation as COMPOSE_PROJECT_NAME.
+  let askedForName = false;
+  const baseLookup = environmentLookup(env);
+  const lookup: VariableLookup = (name) => {
+    const found = baseLookup(name);
+    if (found || name !== 'COMPOSE_PROJECT_NAME') return found;
+    if (explicitName) return { value: explicitName, from: options.projectName ? '-p' : 'environment' };
+    askedForName = true;
+    return undefined;
+  };
+  let { document, rootPlace } = loadFiles(session, files, projectDirectory, lookup);
+  const nameFrom = (doc: Record<string, unknown>) => projectNameOf(doc, options.projectName, env, projectDirectory);
+  if (askedForName) {
+    // The name comes from `name:` or the directory, known only now: load again with it set.
+    const derived = nameFrom(document);
+    const withName: VariableLookup = (name) => (name === 'COMPOSE_PROJECT_NAME' ? { value: derived, from: 'project name' } : lookup(name));
+    session.warnings.length = 0;
+    ({ document, rootPlace } = loadFiles(session, files, projectDirectory, withName));
   }
-  if (!document) throw new Error('no compose files to load');
 
   if (document.version !== undefined) {
     // Compose ignores `version`; keeping it would only confuse the schema check and `config`.
     session.warn('the attribute "version" is obsolete, it will be ignored; remove it to avoid confusion');
     delete document.version;
   }
-  const namePlace = placeOf(document, 'name');
-  const projectName = resolveProjectName({
-    flag: options.projectName,
-    environment: env.values.COMPOSE_PROJECT_NAME,
-    file: typeof document.name === 'string' || typeof document.name === 'number'
-      ? { name: String(document.name), where: namePlace && { file: namePlace.file, line: namePlace.line, column: namePlace.column } }
-      : undefined,
-    projectDirectory,
-  });
+  const projectName = nameFrom(document);
   // Like Compose, --profile flags replace COMPOSE_PROFILES rather than adding to it.
   const profiles = options.profiles && options.profiles.length > 0 ? [...options.profiles] : splitList(env.values.COMPOSE_PROFILES, ',');
 
@@ -69,9 +71,36 @@ export async function loadCompose(options: LoadOptions): Promise<LoadedCompose> 
     environment: env.values,
     profiles,
     document,
-    sources: createSourceIndex(document, rootPlace ?? { file: session.display(files[0]), line: 1, column: 1 }),
+    sources: createSourceIndex(document, rootPlace),
     warnings: session.warnings,
   };
+}
+
+/** Loads every file (interpolate, include, extends) and merges them in order. */
+function loadFiles(session: LoadSession, files: readonly string[], projectDirectory: string, lookup: VariableLookup): { document: Record<string, unknown>; rootPlace: Place } {
+  let document: Record<string, unknown> | undefined;
+  let rootPlace: Place | undefined;
+  for (let i = 0; i < files.length; i++) {
+    const via = i === 0 ? undefined : `override file ${session.display(files[i])}`;
+    const parsed = session.processFile(files[i], projectDirectory, lookup, via, []);
+    rootPlace ??= parsed.place;
+    // The first file is taken as is (its `!reset` keys are dropped); later ones merge onto it.
+    document = document ? (mergeValues(document, parsed.data) as Record<string, unknown>) : parsed.hasResets ? dropResets(parsed.data) : parsed.data;
+  }
+  if (!document || !rootPlace) throw new Error('no compose files to load');
+  return { document, rootPlace };
+}
+
+function projectNameOf(document: Record<string, unknown>, flag: string | undefined, env: ResolvedEnvironment, projectDirectory: string): string {
+  const namePlace = placeOf(document, 'name');
+  return resolveProjectName({
+    flag,
+    environment: env.values.COMPOSE_PROJECT_NAME,
+    file: typeof document.name === 'string' || typeof document.name === 'number'
+      ? { name: String(document.name), where: namePlace && { file: namePlace.file, line: namePlace.line, column: namePlace.column } }
+      : undefined,
+    projectDirectory,
+  });
 }
 
 async function readStdin(options: LoadOptions): Promise<string> {

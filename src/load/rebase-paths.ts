@@ -46,6 +46,16 @@ export function rebaseService(service: Record<string, unknown>, fromDir: string,
     });
   }
   if (isMapping(service.extends) && typeof service.extends.file === 'string') service.extends.file = move(service.extends.file);
+  const watch = isMapping(service.develop) ? service.develop.watch : undefined;
+  if (Array.isArray(watch)) for (const rule of watch) if (isMapping(rule)) rule.path = move(rule.path);
+  if (isMapping(service.build) && isMapping(service.build.additional_contexts)) {
+    const contexts = service.build.additional_contexts;
+    // Only local directories move; `docker-image://`, `service:` and URLs stay.
+    for (const name of Object.keys(contexts)) {
+      const value = contexts[name];
+      if (typeof value === 'string' && (value.startsWith('./') || value.startsWith('../') || value === '.')) contexts[name] = move(value);
+    }
+  }
 }
 
 /** Only sources that look like paths (`.`, `..`, `./x`, `../x`) are bind mounts; other names are volumes. */

@@ -111,3 +111,30 @@ test('an unknown media type is refused before anything is written', async (t) =>
   });
   assert.deepEqual(readdirSync(dir), []);
 });
+
+test('small files written concurrently keep the tar order where it matters', async (t) => {
+  const dir = tempDir(t);
+  const entries: Parameters<typeof tarBuffer>[0] = [];
+  for (let index = 0; index < 300; index++) entries.push({ path: `d/f${index}`, type: 'file', body: `v1-${index}`, mode: 0o600 + (index % 2) * 0o44 });
+  entries.push(
+    { path: 'd/hard', type: 'link', linkname: 'd/f5' },
+    { path: 'd/f7', type: 'file', body: 'v2-7' },
+    { path: 'd/f8', type: 'file', body: 'v2-8' },
+    { path: 'd/f8', type: 'symlink', linkname: 'f9' },
+    { path: 'e', type: 'file', body: 'was a file' },
+    { path: 'e', type: 'directory' },
+    { path: 'e/inner', type: 'file', body: 'inner' },
+  );
+  const dest = path.join(dir, 'layer');
+  await unpackBuffer(await tarBuffer(entries), dest);
+  for (let index = 0; index < 300; index++) {
+    if (index === 7 || index === 8) continue;
+    assert.equal(readFileSync(path.join(dest, `d/f${index}`), 'utf8'), `v1-${index}`);
+    assert.equal(lstatSync(path.join(dest, `d/f${index}`)).mode & 0o777, 0o600 + (index % 2) * 0o44);
+  }
+  assert.equal(lstatSync(path.join(dest, 'd/hard')).ino, lstatSync(path.join(dest, 'd/f5')).ino);
+  assert.equal(readFileSync(path.join(dest, 'd/f7'), 'utf8'), 'v2-7');
+  assert.equal(readlinkSync(path.join(dest, 'd/f8')), 'f9');
+  assert.equal(readFileSync(path.join(dest, 'e/inner'), 'utf8'), 'inner');
+  assert.deepEqual(readdirSync(dir), ['layer']);
+});

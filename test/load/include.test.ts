@@ -17,9 +17,10 @@ test('included services, networks and volumes join the project', async (t) => {
 test('relative paths of an included file are rebased onto the project directory', async (t) => {
   const loaded = await loadFixture(t, {
     'compose.yaml': 'include:\n  - sub/compose.yaml\n',
-    'sub/compose.yaml': 'services:\n  app:\n    build: ./src\n    env_file: app.env\n    volumes: ["./conf:/etc/app", "named:/data"]\nsecrets:\n  key:\n    file: ./key.txt\n',
+    'sub/compose.yaml': 'services:\n  app:\n    build: ./src\n    env_file: app.env\n    volumes: ["./conf:/etc/app", "named:/data"]\n    develop:\n      watch:\n        - path: ./src\n          action: sync\n          target: /app\nsecrets:\n  key:\n    file: ./key.txt\n',
   });
   const app = services(loaded).app;
+  assert.deepEqual(app.develop, { watch: [{ path: './sub/src', action: 'sync', target: '/app' }] });
   assert.equal(app.build, './sub/src');
   assert.equal(app.env_file, './sub/app.env');
   assert.deepEqual(app.volumes, ['./sub/conf:/etc/app', 'named:/data']);
