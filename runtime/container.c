@@ -36,9 +36,33 @@ int sync_send_error(int fd) {
   return send(fd, &m, sizeof m, MSG_NOSIGNAL) < 0 ? -1 : 0;
 }
 
+/* MSG_PTY carries the pty master in the same datagram (SCM_RIGHTS): two separate sends could
+ * interleave with the monitor's or the exec helper's MSG_PID */
+static int sync_send_pty(int fd, int master) {
+  struct sync_msg m; memset(&m, 0, sizeof m);
+  m.type = MSG_PTY;
+  struct iovec iov = {&m, sizeof m};
+  union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
+  memset(&u, 0, sizeof u);
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET; c->cmsg_type = SCM_RIGHTS; c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &master, sizeof master);
+  return sendmsg(fd, &msg, MSG_NOSIGNAL) < 0 ? fail(errno, "send pty master") : 0;
+}
+
+/* one message; a descriptor that came with it (MSG_PTY) is stored in m->err */
 static int sync_recv(int fd, struct sync_msg *m) {
   for (;;) {
-    ssize_t r = recv(fd, m, sizeof *m, 0);
+    struct iovec iov = {m, sizeof *m};
+    union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+    ssize_t r = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+    struct cmsghdr *c = r > 0 ? CMSG_FIRSTHDR(&msg) : NULL;
+    if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+      int passed; memcpy(&passed, CMSG_DATA(c), sizeof passed);
+      if ((size_t)r == sizeof *m && m->type == MSG_PTY) m->err = passed; else close(passed);
+    } else if ((size_t)r == sizeof *m && m->type == MSG_PTY) m->err = -1;
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) return fail(errno, "sync receive");
     if (r == 0) return 0;
@@ -158,7 +182,7 @@ static int child_setup(struct child_ctx *c) {
     int master, slave;
     if (pty_open(&master, &slave) < 0) return wrap("allocate terminal");
     if (c->console >= 0) { if (send_fd(c->console, master) < 0) return -1; close(c->console); }
-    else { if (sync_send(c->sync, MSG_PTY, 0) < 0 || send_fd(c->sync, master) < 0) return -1; }
+    else if (sync_send_pty(c->sync, master) < 0) return -1;
     close(master);
     if (slave_become_tty(slave) < 0) return -1;
   } else {
@@ -364,7 +388,7 @@ int container_create(struct create_opts *o) {
     }
     if (m.type == MSG_PID || m.type == MSG_USERNS) continue;
     else if (m.type == MSG_ERROR) { err_set_raw(m.text, m.err); goto fail_sp; }
-    else if (m.type == MSG_PTY) { master = recv_fd(sp[0]); if (master < 0) goto fail_sp; }
+    else if (m.type == MSG_PTY) { master = m.err; if (master < 0) { failx("pty master missing"); goto fail_sp; } }
     else if (m.type == MSG_HOOKS) {
       st.pid = child;
       if (hooks_run(cfg, "prestart", &st, "created") < 0 || hooks_run(cfg, "createRuntime", &st, "created") < 0) goto fail_sp;
@@ -527,7 +551,7 @@ int container_exec(struct exec_opts *o) {
         int master, slave;
         if (pty_open(&master, &slave) < 0) { sync_send_error(sp[1]); _exit(1); }
         if (console >= 0) send_fd(console, master);
-        else { sync_send(sp[1], MSG_PTY, 0); send_fd(sp[1], master); }
+        else if (sync_send_pty(sp[1], master) < 0) { sync_send_error(sp[1]); _exit(1); }
         close(master);
         if (slave_become_tty(slave) < 0) { sync_send_error(sp[1]); _exit(1); }
       }
@@ -552,7 +576,7 @@ int container_exec(struct exec_opts *o) {
     int r = sync_recv(sp[0], &m);
     if (r <= 0) { if (r == 0) failx("exec process exited before it was ready"); failed = 1; break; }
     if (m.type == MSG_PID) g = m.pid;
-    else if (m.type == MSG_PTY) master = recv_fd(sp[0]);
+    else if (m.type == MSG_PTY) master = m.err;
     else if (m.type == MSG_ERROR) { err_set_raw(m.text, m.err); failed = 1; break; }
     else if (m.type == MSG_READY) break;
   }

@@ -53,7 +53,7 @@ export function resolveEnvironment(sources: EnvironmentSources): ResolvedEnviron
   };
   const named = sources.envFiles?.length ? sources.envFiles : splitList(sources.processEnv.COMPOSE_ENV_FILES, ',');
   if (named.length > 0) for (const file of named) read(path.resolve(sources.cwd, file), '--env-file', true);
-  else read(path.join(sources.dotenvDir, '.env'), '.env file', false);
+  else if (!isTrue(sources.processEnv.COMPOSE_DISABLE_ENV_FILE)) read(path.join(sources.dotenvDir, '.env'), '.env file', false);
   for (const [name, value] of Object.entries(processValues)) {
     values[name] = value;
     origins.set(name, 'environment');
@@ -70,6 +70,10 @@ export function environmentLookup(env: ResolvedEnvironment): VariableLookup {
 export function splitList(value: string | undefined, separator: string): string[] {
   if (!value) return [];
   return value.split(separator).map((item) => item.trim()).filter((item) => item !== '');
+}
+
+function isTrue(value: string | undefined): boolean {
+  return value !== undefined && ['1', 'true', 'yes', 'on'].includes(value.toLowerCase());
 }
 
 function isFile(file: string): boolean {

@@ -50,7 +50,7 @@ export async function loadCompose(options: LoadOptions): Promise<LoadedCompose> 
     // The name comes from `name:` or the directory, known only now: load again with it set.
     const derived = nameFrom(document);
     const withName: VariableLookup = (name) => (name === 'COMPOSE_PROJECT_NAME' ? { value: derived, from: 'project name' } : lookup(name));
-    session.warnings.length = 0;
+    session.resetWarnings();
     ({ document, rootPlace } = loadFiles(session, files, projectDirectory, withName));
   }
 

@@ -48,6 +48,12 @@ export class LoadSession {
     this.warnings.push(message);
   }
 
+  /** Forgets the warnings so far (before loading the files a second time). */
+  resetWarnings(): void {
+    this.warnings.length = 0;
+    this.warned.clear();
+  }
+
   /** Reads and parses one file with interpolation; several YAML documents merge in order. */
   parseFile(file: string, lookup: VariableLookup, via?: string): ParsedFile {
     const text = file === '-' ? (this.stdinText ?? '') : readComposeFile(file);

@@ -92,6 +92,18 @@ function envFileDefining(loaded: LoadedCompose, envFile: unknown, name: string):
   return undefined;
 }
 
+/** Which attribute made compose add a dependency on `dependency`: links, a `service:` namespace or volumes_from. */
+function impliedBy(rawService: unknown, dependency: string): string | undefined {
+  if (typeof rawService !== 'object' || rawService === null) return undefined;
+  const raw = rawService as Record<string, unknown>;
+  const depends = raw.depends_on;
+  if (Array.isArray(depends) ? depends.includes(dependency) : typeof depends === 'object' && depends !== null && dependency in depends) return undefined;
+  if (Array.isArray(raw.links) && raw.links.some((link) => String(link).split(':')[0] === dependency)) return 'links';
+  for (const key of ['network_mode', 'ipc', 'pid', 'uts', 'cgroup']) if (raw[key] === `service:${dependency}`) return key;
+  if (Array.isArray(raw.volumes_from) && raw.volumes_from.some((entry) => String(entry).replace(/^service:/, '').split(':')[0] === dependency)) return 'volumes_from';
+  return undefined;
+}
+
 /** Leaves short syntax does not spell out: port mode and protocol, the bind/volume option records. */
 function isShortSyntaxDefault(keys: readonly Key[], text: string): boolean {
   const leaf = keys[keys.length - 1];
@@ -134,6 +146,10 @@ export function explainService(loaded: LoadedCompose, project: Project, target: 
       const short = JSON.stringify(ancestor);
       if (isShortSyntaxDefault(keys, String(ancestor))) return { ...explained, at: described.at, via: `default for short syntax ${short}` };
       return { ...explained, at: described.at, via: [described.via, `from short syntax ${short}`].filter(Boolean).join(', '), ...(described.variables ? { variables: described.variables } : {}) };
+    }
+    if (keys[0] === 'depends_on' && written.depth <= 1) {
+      const implied = impliedBy(rawService, String(keys[1]));
+      if (implied) return { ...explained, ...describeOrigin(loaded, loaded.sources.origin(['services', service.name, implied]), ['services', service.name, implied]), via: `implied by ${implied}` };
     }
     return { ...explained, via: 'default' };
   });

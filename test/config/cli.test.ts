@@ -125,3 +125,15 @@ test('berth graph prints a tree, dot and mermaid', () => {
   assert.match(berth('graph', '--format', 'mermaid').stdout, /^graph LR\n[\s\S]*s0 -->\|service_healthy\| s1\n/);
   assert.equal(berth('graph', '--format', 'png').status, 1);
 });
+
+test('-f - reads the compose file from stdin; --no-consistency prints a cyclic project', () => {
+  const fromStdin = runBerth(['-f', '-', '-p', 'piped', 'config', '--format', 'json'], { cwd: dir, env, input: 'services:\n  a:\n    image: x\n    ports: [80]\n' });
+  assert.equal(fromStdin.status, 0, fromStdin.stderr);
+  assert.deepEqual(JSON.parse(fromStdin.stdout).services.a.ports, [{ mode: 'ingress', target: 80, protocol: 'tcp' }]);
+  const cyclic = 'services:\n  a:\n    image: x\n    depends_on: [b]\n  b:\n    image: x\n    depends_on: [a]\n';
+  const checked = runBerth(['-f', '-', 'config', '-q'], { cwd: dir, env, input: cyclic });
+  assert.equal(checked.status, 1);
+  assert.match(checked.stderr, /^error: dependency cycle: "a" → "b" → "a"\n/);
+  const unchecked = runBerth(['-f', '-', 'config', '--no-consistency', '--services'], { cwd: dir, env, input: cyclic });
+  assert.equal(unchecked.stdout, 'a\nb\n');
+});

@@ -42,7 +42,8 @@ describe('registry authentication', () => {
       return true;
     });
     await assert.rejects(loginRegistry(registry.host, { username: 'alice', password: 'wrong' }, state.env), /authentication required/);
-    const file = await loginRegistry(registry.host, { username: 'alice', password: 's3cret' }, state.env);
+    const { file, helper } = await loginRegistry(registry.host, { username: 'alice', password: 's3cret' }, state.env);
+    assert.equal(helper, undefined);
     assert.equal(file, path.join(state.dockerConfig, 'config.json'));
     const written = JSON.parse(readFileSync(file, 'utf8')) as { auths: Record<string, { auth: string }> };
     assert.equal(Buffer.from(written.auths[registry.host].auth, 'base64').toString(), 'alice:s3cret');
@@ -93,13 +94,18 @@ describe('registry authentication', () => {
     const log = path.join(state.root, 'helper.log');
     writeFileSync(path.join(bin, 'docker-credential-berthtest'), [
       '#!/bin/sh',
-      'read server',
-      `echo "$1 $server" >> ${log}`,
-      'if [ "$1" = get ] && [ "$server" = "' + registry.host + '" ]; then',
-      '  printf \'{"ServerURL":"%s","Username":"carol","Secret":"helper-pass"}\' "$server"',
-      '  exit 0',
-      'fi',
-      'echo "credentials not found in native keychain"',
+      'read -r input || true',
+      `echo "$1 $input" >> ${log}`,
+      'case "$1" in',
+      '  get)',
+      '    if [ "$input" = "' + registry.host + '" ]; then',
+      '      printf \'{"ServerURL":"%s","Username":"carol","Secret":"helper-pass"}\' "$input"',
+      '      exit 0',
+      '    fi',
+      '    echo "credentials not found in native keychain"',
+      '    exit 1;;',
+      '  store|erase) exit 0;;',
+      'esac',
       'exit 1',
       '',
     ].join('\n'));
@@ -113,6 +119,13 @@ describe('registry authentication', () => {
     const image = await pullImage(puller.store, ref, { env: { ...env, DOCKER_CONFIG: state.dockerConfig } });
     assert.equal(image.layers.length, 1);
     assert.match(readFileSync(log, 'utf8'), new RegExp(`^get ${registry.host.replace(/\./g, '\\.')}$`, 'm'));
+    // berth login hands the credentials to the helper instead of writing them into config.json.
+    const stored = await loginRegistry(registry.host, { username: 'carol', password: 'helper-pass' }, env);
+    assert.equal(stored.helper, 'berthtest');
+    assert.match(readFileSync(log, 'utf8'), /^store \{"ServerURL":"127\.0\.0\.1:\d+","Username":"carol","Secret":"helper-pass"\}$/m);
+    assert.doesNotMatch(readFileSync(path.join(state.dockerConfig, 'config.json'), 'utf8'), /helper-pass/);
+    assert.equal(await logoutRegistry(registry.host, env), true);
+    assert.match(readFileSync(log, 'utf8'), new RegExp(`^erase ${registry.host.replace(/\./g, '\\.')}$`, 'm'));
     // A credsStore helper that knows nothing of a registry means "no credentials", not an error.
     writeFileSync(path.join(state.dockerConfig, 'config.json'), JSON.stringify({ credsStore: 'berthtest' }));
     assert.equal(await credentialsFor('other.example:5000', env), undefined);

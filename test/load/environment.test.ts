@@ -58,3 +58,9 @@ test('an unset variable without default becomes blank with a warning', async (t)
   assert.equal(services(loaded).web.image, '');
   assert.deepEqual(loaded.warnings, ['the "IMAGE" variable is not set, defaulting to a blank string']);
 });
+
+test('COMPOSE_DISABLE_ENV_FILE skips the default .env', async (t) => {
+  const loaded = await loadFixture(t, { 'compose.yaml': COMPOSE, '.env': 'IMAGE=from-dotenv\n' }, { env: { COMPOSE_DISABLE_ENV_FILE: 'true' } });
+  assert.equal(services(loaded).web.image, '');
+  assert.deepEqual(loaded.envFiles, []);
+});

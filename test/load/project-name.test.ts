@@ -47,3 +47,13 @@ test('an invalid COMPOSE_PROJECT_NAME is an error', async (t) => {
   const error = await errorOf(() => loadCompose({ cwd: dir, env: { COMPOSE_PROJECT_NAME: 'a b' } }));
   assert.match(error.message, /invalid project name "a b" \(from COMPOSE_PROJECT_NAME\)/);
 });
+
+test('COMPOSE_PROJECT_NAME in a compose file resolves to the project name', async (t) => {
+  const dir = writeFixture(t, { 'Stack/compose.yaml': 'services:\n  web:\n    image: a\n    container_name: ${COMPOSE_PROJECT_NAME}-web\n' });
+  const cwd = path.join(dir, 'Stack');
+  const fromDir = await loadCompose({ cwd, env: {} });
+  assert.equal((fromDir.document.services as Record<string, Record<string, unknown>>).web.container_name, 'stack-web');
+  assert.deepEqual(fromDir.warnings, []);
+  const fromFlag = await loadCompose({ cwd, env: {}, projectName: 'flagged' });
+  assert.equal((fromFlag.document.services as Record<string, Record<string, unknown>>).web.container_name, 'flagged-web');
+});

@@ -83,3 +83,16 @@ test('explain follows values to the override file and the variables in them', as
   assert.match(published.variables![0], /^\$\{PORT\} = 8080 \(.*\.env.*\)$/);
   assert.equal(explained.find((value) => value.path === 'networks.default')?.via, 'default');
 });
+
+test('explain names the attribute behind an implied dependency and the env file behind a variable', async (t) => {
+  const dir = projectDir(t, {
+    'compose.yaml': 'services:\n  app:\n    image: x\n    links: [db]\n    env_file: [a.env, b.env]\n  db:\n    image: y\n',
+    'a.env': 'ONE=a\nTWO=a\n',
+    'b.env': 'TWO=b\n',
+  });
+  const { loaded, project } = await loadProjectDetailed({ cwd: dir, env });
+  const explained = explainService(loaded, project, 'app');
+  assert.equal(explained.find((value) => value.path === 'depends_on.db.restart')?.via, 'implied by links');
+  assert.equal(explained.find((value) => value.path === 'environment.ONE')?.via, 'env_file a.env');
+  assert.equal(explained.find((value) => value.path === 'environment.TWO')?.via, 'env_file b.env');
+});

@@ -47,8 +47,8 @@ export function registerLogin(program: Command): void {
       const username = options.username ?? (await prompt('Username: ', false));
       const password = options.passwordStdin ? await readStdin() : options.password ?? (await prompt('Password: ', true));
       if (!username || !password) throw new UsageError('user name and password must not be empty');
-      const file = await loginRegistry(loginServer(server), { username, password });
-      process.stderr.write(`WARNING! Your password will be stored unencrypted in ${file}.\n`);
+      const stored = await loginRegistry(loginServer(server), { username, password });
+      if (!stored.helper) process.stderr.write(`WARNING! Your password will be stored unencrypted in ${stored.file}.\n`);
       process.stdout.write('Login Succeeded\n');
     });
 }

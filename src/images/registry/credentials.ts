@@ -122,7 +122,7 @@ export async function credentialsFor(registry: string, env: NodeJS.ProcessEnv = 
 }
 
 /** Saves credentials for `registry`: through its credential helper if one is configured, else base64 in config.json. */
-export async function storeCredentials(registry: string, credentials: { username: string; password: string }, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+export async function storeCredentials(registry: string, credentials: { username: string; password: string }, env: NodeJS.ProcessEnv = process.env): Promise<{ file: string; helper?: string }> {
   const config = readDockerConfig(env);
   const helper = helperFor(config, registry);
   const key = authServerKey(registry);
@@ -135,7 +135,7 @@ export async function storeCredentials(registry: string, credentials: { username
   }
   const file = dockerConfigPath(env);
   await writeFileAtomic(file, `${JSON.stringify(config, null, '\t')}\n`, 0o600);
-  return file;
+  return { file, helper };
 }
 
 /** Removes stored credentials for `registry`; returns false when there were none. */

@@ -14,8 +14,8 @@ export function loginServer(server: string | undefined): string {
   return host === 'index.docker.io' || host === 'registry-1.docker.io' ? dockerHubDomain : host;
 }
 
-/** Checks `username`/`password` against `server` (GET /v2/, answering its challenge) and stores them; returns the config file written. */
-export async function loginRegistry(server: string, credentials: { username: string; password: string }, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+/** Checks `username`/`password` against `server` (GET /v2/, answering its challenge) and stores them; returns the config file and the helper used, if any. */
+export async function loginRegistry(server: string, credentials: { username: string; password: string }, env: NodeJS.ProcessEnv = process.env): Promise<{ file: string; helper?: string }> {
   const host = loginServer(server);
   const endpoint = registryEndpoints(host, loadRegistryConfig(env), 'push')[0];
   clearTokenCache();

@@ -12,7 +12,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -21,7 +21,10 @@ import { stateRoot } from '../../paths.js';
 import { formatReference, looksLikeImageId, normalizeReference, parseReference } from '../reference.js';
 import { ociLayerMediaType, type OciImageConfig, type OciManifest } from '../types.js';
 import { unpackLayer } from '../layers/index.js';
+import { exists, splitDigest, writeFileAtomic } from './files.js';
+import { collectGarbage, createLease, type GcOptions, type GcResult, type Lease } from './gc.js';
 import { withFileLock } from './lock.js';
+import { readStoreState, refsOf, writeStoreState } from './state.js';
 
 /** An image known to the store: one manifest with its config and layers. */
 export interface StoredImage {
@@ -38,70 +41,8 @@ export interface StoredImage {
   size: number;
 }
 
-/** What gc removed. */
-export interface GcResult {
-  removedBlobs: number;
-  removedLayers: number;
-  freedBytes: number;
-}
 
-interface StoreState {
-  version: 1;
-  refs: Record<string, string>;
-  dangling: string[];
-  pulls: Record<string, string>;
-}
 
-const supportedAlgorithms = new Set(['sha256', 'sha512']);
-
-function splitDigest(digest: string): { algorithm: string; hex: string } {
-  const match = /^([a-z0-9]+):([a-f0-9]+)$/.exec(digest);
-  if (!match || !supportedAlgorithms.has(match[1]) || match[2].length !== (match[1] === 'sha256' ? 64 : 128)) {
-    throw new ImageError(`invalid digest "${digest}"`, undefined, { hint: 'digests look like "sha256:" followed by 64 hex digits' });
-  }
-  return { algorithm: match[1], hex: match[2] };
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await lstat(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function diskUsage(target: string): Promise<number> {
-  let total = 0;
-  const stack = [target];
-  for (let guard = 0; stack.length > 0 && guard < 10_000_000; guard++) {
-    const current = stack.pop()!;
-    const info = await lstat(current).catch(() => undefined);
-    if (!info) continue;
-    total += info.isFile() ? info.size : 0;
-    if (info.isDirectory()) for (const name of await readdir(current).catch(() => [])) stack.push(path.join(current, name));
-  }
-  return total;
-}
-
-/** Writes `data` to `file` atomically (temp file in the same directory, then rename). */
-export async function writeFileAtomic(file: string, data: string | Buffer, mode = 0o644): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  await writeFile(tmp, data, { mode });
-  await rename(tmp, file);
-}
-
-let leaseCounter = 0;
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** The image store; open it with `ImageStore.open()`. Safe to share between processes. */
 export class ImageStore {
@@ -216,24 +157,6 @@ export class ImageStore {
     }
   }
 
-  private statePath(): string {
-    return path.join(this.root, 'images.json');
-  }
-
-  private async readState(): Promise<StoreState> {
-    try {
-      const parsed = JSON.parse(await readFile(this.statePath(), 'utf8')) as Partial<StoreState>;
-      return { version: 1, refs: parsed.refs ?? {}, dangling: parsed.dangling ?? [], pulls: parsed.pulls ?? {} };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, refs: {}, dangling: [], pulls: {} };
-      throw new ImageError(`image store index "${this.statePath()}" is unreadable`, undefined, { cause: err });
-    }
-  }
-
-  private async writeState(state: StoreState): Promise<void> {
-    await writeFileAtomic(this.statePath(), `${JSON.stringify(state, null, 2)}\n`);
-  }
-
   /** Points `ref` (normalized first) at a stored manifest; the image it pointed at before becomes dangling if nothing else names it. */
   async setRef(ref: string, manifestDigest: string): Promise<void> {
     const normalized = normalizeReference(ref);
@@ -241,12 +164,12 @@ export class ImageStore {
       throw new ImageError(`manifest ${manifestDigest} is not in the image store`, normalized);
     }
     await this.withLock(async () => {
-      const state = await this.readState();
+      const state = await readStoreState(this.root);
       const previous = state.refs[normalized];
       state.refs[normalized] = manifestDigest;
       state.dangling = state.dangling.filter((digest) => digest !== manifestDigest);
       if (previous && previous !== manifestDigest && !Object.values(state.refs).includes(previous)) state.dangling.push(previous);
-      await this.writeState(state);
+      await writeStoreState(this.root, state);
     });
   }
 
@@ -254,25 +177,25 @@ export class ImageStore {
   async removeRef(ref: string): Promise<void> {
     const normalized = normalizeReference(ref);
     await this.withLock(async () => {
-      const state = await this.readState();
+      const state = await readStoreState(this.root);
       if (!(normalized in state.refs)) throw new ImageError(`no such image "${ref}"`, ref);
       delete state.refs[normalized];
       delete state.pulls[normalized];
-      await this.writeState(state);
+      await writeStoreState(this.root, state);
     });
   }
 
   /** Forgets an image entirely: every ref naming its manifest and its dangling entry. */
   async removeImage(manifestDigest: string): Promise<string[]> {
     return this.withLock(async () => {
-      const state = await this.readState();
+      const state = await readStoreState(this.root);
       const removed = Object.keys(state.refs).filter((ref) => state.refs[ref] === manifestDigest);
       for (const ref of removed) {
         delete state.refs[ref];
         delete state.pulls[ref];
       }
       state.dangling = state.dangling.filter((digest) => digest !== manifestDigest);
-      await this.writeState(state);
+      await writeStoreState(this.root, state);
       return removed;
     });
   }
@@ -281,15 +204,15 @@ export class ImageStore {
   async recordPull(ref: string, when: Date = new Date()): Promise<void> {
     const normalized = normalizeReference(ref);
     await this.withLock(async () => {
-      const state = await this.readState();
+      const state = await readStoreState(this.root);
       state.pulls[normalized] = when.toISOString();
-      await this.writeState(state);
+      await writeStoreState(this.root, state);
     });
   }
 
   /** When `ref` was last pulled, if ever. */
   async lastPull(ref: string): Promise<Date | undefined> {
-    const when = (await this.readState()).pulls[normalizeReference(ref)];
+    const when = (await readStoreState(this.root)).pulls[normalizeReference(ref)];
     return when ? new Date(when) : undefined;
   }
 
@@ -312,7 +235,7 @@ export class ImageStore {
 
   /** Every image: those named by refs, then dangling ones; newest first. */
   async listImages(): Promise<StoredImage[]> {
-    const state = await this.readState();
+    const state = await readStoreState(this.root);
     const byManifest = new Map<string, string[]>();
     for (const [ref, digest] of Object.entries(state.refs)) byManifest.set(digest, [...(byManifest.get(digest) ?? []), ref]);
     for (const digest of state.dangling) if (!byManifest.has(digest)) byManifest.set(digest, []);
@@ -329,7 +252,7 @@ export class ImageStore {
    * (full or at least 4 hex digits, with or without `sha256:`) or by manifest digest.
    */
   async resolve(refOrId: string): Promise<StoredImage | undefined> {
-    const state = await this.readState();
+    const state = await readStoreState(this.root);
     let parsed;
     try {
       parsed = parseReference(refOrId);
@@ -339,10 +262,10 @@ export class ImageStore {
     if (parsed) {
       const normalized = formatReference(parsed);
       const digest = state.refs[normalized];
-      if (digest) return this.loadImage(digest, this.refsOf(state, digest));
+      if (digest) return this.loadImage(digest, refsOf(state, digest));
       if (parsed.digest) {
         const match = Object.entries(state.refs).find(([ref, manifest]) => manifest === parsed.digest && ref.startsWith(`${parsed.domain}/${parsed.path}`));
-        if (match || state.dangling.includes(parsed.digest)) return this.loadImage(parsed.digest, this.refsOf(state, parsed.digest));
+        if (match || state.dangling.includes(parsed.digest)) return this.loadImage(parsed.digest, refsOf(state, parsed.digest));
       }
     }
     if (!looksLikeImageId(refOrId)) return undefined;
@@ -354,10 +277,6 @@ export class ImageStore {
       throw new ImageError(`image id prefix "${refOrId}" is ambiguous: it matches ${ids.size} images`, refOrId, { hint: 'give more digits of the id' });
     }
     return matches[0];
-  }
-
-  private refsOf(state: StoreState, manifestDigest: string): string[] {
-    return Object.keys(state.refs).filter((ref) => state.refs[ref] === manifestDigest);
   }
 
   /** Directory of the unpacked layer with diff id `diffId` (whether or not it exists). */
@@ -408,33 +327,8 @@ export class ImageStore {
   }
 
   /** Protects `digests` (blobs and diff ids) from gc until the returned release function runs. */
-  async lease(digests: Iterable<string>): Promise<{ add(digest: string): Promise<void>; release(): Promise<void> }> {
-    const file = path.join(this.root, 'leases', `${process.pid}-${++leaseCounter}.json`);
-    const held = new Set(digests);
-    await writeFileAtomic(file, JSON.stringify([...held]));
-    return {
-      add: async (digest: string) => {
-        held.add(digest);
-        await writeFileAtomic(file, JSON.stringify([...held]));
-      },
-      release: async () => {
-        await rm(file, { force: true });
-      },
-    };
-  }
-
-  private async leasedDigests(): Promise<Set<string>> {
-    const result = new Set<string>();
-    const dir = path.join(this.root, 'leases');
-    for (const name of await readdir(dir).catch(() => [] as string[])) {
-      if (!processAlive(Number.parseInt(name, 10))) {
-        await rm(path.join(dir, name), { force: true });
-        continue;
-      }
-      const digests = JSON.parse(await readFile(path.join(dir, name), 'utf8').catch(() => '[]')) as string[];
-      for (const digest of digests) result.add(digest);
-    }
-    return result;
+  async lease(digests: Iterable<string>): Promise<Lease> {
+    return createLease(this.root, digests);
   }
 
   /**
@@ -443,83 +337,7 @@ export class ImageStore {
    * remaining image (nor an in-use image id, nor a running pull) needs are deleted. `keepDangling`
    * only collects unreferenced content (what `rmi` wants).
    */
-  async gc(options: { all?: boolean; inUse?: Set<string>; keepDangling?: boolean } = {}): Promise<GcResult> {
-    const inUse = options.inUse ?? new Set<string>();
-    return this.withLock(async () => {
-      const state = await this.readState();
-      const keepImage = async (manifestDigest: string, refs: string[]): Promise<boolean> => {
-        if (inUse.has(manifestDigest) || refs.some((ref) => inUse.has(ref))) return true;
-        const manifest = (await this.hasBlob(manifestDigest)) ? await this.readJson<OciManifest>(manifestDigest).catch(() => undefined) : undefined;
-        return manifest?.config?.digest !== undefined && inUse.has(manifest.config.digest);
-      };
-      const dangling: string[] = [];
-      for (const digest of state.dangling) if (options.keepDangling || (await keepImage(digest, []))) dangling.push(digest);
-      state.dangling = dangling;
-      if (options.all) {
-        for (const [ref, digest] of Object.entries(state.refs)) {
-          if (!(await keepImage(digest, this.refsOf(state, digest)))) {
-            delete state.refs[ref];
-            delete state.pulls[ref];
-          }
-        }
-      }
-      await this.writeState(state);
-
-      const keepBlobs = await this.leasedDigests();
-      const keepLayers = new Set(keepBlobs);
-      const keepConfig = async (configDigest: string) => {
-        keepBlobs.add(configDigest);
-        if (!(await this.hasBlob(configDigest))) return;
-        const config = await this.readJson<OciImageConfig>(configDigest).catch(() => undefined);
-        for (const diffId of config?.rootfs?.diff_ids ?? []) keepLayers.add(diffId);
-      };
-      for (const digest of new Set([...Object.values(state.refs), ...state.dangling])) {
-        keepBlobs.add(digest);
-        if (!(await this.hasBlob(digest))) continue;
-        const manifest = await this.readJson<OciManifest>(digest).catch(() => undefined);
-        if (!manifest?.config) continue;
-        await keepConfig(manifest.config.digest);
-        for (const layer of manifest.layers ?? []) keepBlobs.add(layer.digest);
-      }
-      for (const id of inUse) if (/^sha(256|512):/.test(id)) await keepConfig(id);
-
-      const result: GcResult = { removedBlobs: 0, removedLayers: 0, freedBytes: 0 };
-      for (const algorithm of supportedAlgorithms) {
-        const blobDir = path.join(this.root, 'blobs', algorithm);
-        for (const hex of await readdir(blobDir).catch(() => [] as string[])) {
-          if (keepBlobs.has(`${algorithm}:${hex}`)) continue;
-          const file = path.join(blobDir, hex);
-          result.freedBytes += (await stat(file).catch(() => undefined))?.size ?? 0;
-          await rm(file, { force: true });
-          await rm(path.join(this.root, 'layerdb', algorithm, hex), { force: true });
-          result.removedBlobs++;
-        }
-        const layerRoot = path.join(this.root, 'layers', algorithm);
-        for (const hex of await readdir(layerRoot).catch(() => [] as string[])) {
-          if (keepLayers.has(`${algorithm}:${hex}`)) continue;
-          const dir = path.join(layerRoot, hex);
-          result.freedBytes += await diskUsage(dir);
-          await rm(dir, { recursive: true, force: true });
-          result.removedLayers++;
-        }
-      }
-      // Leftovers of crashed pulls and unpacks. Temp entries carry their creator's pid and stay
-      // while it lives; partial downloads stay a day (for resuming) unless a running pull leases them.
-      const tmpDir = path.join(this.root, 'tmp');
-      for (const name of await readdir(tmpDir).catch(() => [] as string[])) {
-        const file = path.join(tmpDir, name);
-        const partial = /^partial-([a-z0-9]+)-([a-f0-9]+)/.exec(name);
-        if (partial) {
-          if (keepBlobs.has(`${partial[1]}:${partial[2]}`)) continue;
-          const info = await lstat(file).catch(() => undefined);
-          if (info && (options.all || Date.now() - info.mtimeMs > 24 * 3600_000)) await rm(file, { recursive: true, force: true });
-          continue;
-        }
-        const pid = Number.parseInt(/^[a-z]+-(\d+)-/.exec(name)?.[1] ?? '', 10);
-        if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) continue;
-        await rm(file, { recursive: true, force: true });
-      }
-      return result;
-    });
+  async gc(options: GcOptions = {}): Promise<GcResult> {
+    return this.withLock(() => collectGarbage(this, options));
   }
 }
