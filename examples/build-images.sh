@@ -17,6 +17,24 @@ berth=(node "$repo/bin/berth.js")
 mkdir -p "$cache"
 
 log() { printf 'build-images: %s\n' "$*" >&2; }
+
+# Temp dirs to remove on exit. debootstrap mounts /proc (and sometimes binds /dev) inside its
+# target: unmount whatever is left there first, and never let rm cross into another filesystem.
+temp_dirs=()
+unmount_under() {
+  local mount_point
+  while read -r mount_point; do
+    umount -l "$mount_point" 2>/dev/null || true
+  done < <(awk -v prefix="$1/" 'index($2, prefix) == 1 { print $2 }' /proc/self/mounts | sort -r)
+}
+cleanup() {
+  local dir
+  for dir in "${temp_dirs[@]}"; do
+    unmount_under "$dir"
+    rm -rf --one-file-system "$dir"
+  done
+}
+trap cleanup EXIT
 die() { log "error: $*"; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || die "run as root (debootstrap and layer ownership need it)"
@@ -58,7 +76,7 @@ image_is_current() {
 # Packs a directory as a reproducible gzip tarball (sorted, numeric owners, fixed mtime).
 pack() {
   local dir="$1" out="$2"
-  tar --sort=name --numeric-owner --mtime=@0 --xattrs --xattrs-include='security.capability' -C "$dir" -cf - . | gzip -n > "$out.tmp"
+  tar --one-file-system --sort=name --numeric-owner --mtime=@0 --xattrs --xattrs-include='security.capability' -C "$dir" -cf - . | gzip -n > "$out.tmp"
   mv "$out.tmp" "$out"
 }
 
@@ -80,7 +98,8 @@ build_busybox() {
   if [ ! -f "$tarball" ]; then
     log "building busybox rootfs ($version)"
     tmp="$(mktemp -d)"
-    trap 'rm -rf "$tmp"' RETURN
+    temp_dirs+=("$tmp")
+    chmod 755 "$tmp" # mktemp makes it 0700, and it becomes the image's /
     mkdir -p "$tmp"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,root,home,var/tmp,run}
     chmod 1777 "$tmp/tmp" "$tmp/var/tmp"
     chmod 700 "$tmp/root"
@@ -105,14 +124,15 @@ build_debian_py() {
     mirror="$(debian_mirror)"
     log "debootstrap bookworm from $mirror (takes a few minutes; cached afterwards)"
     tmp="$(mktemp -d)"
-    trap 'rm -rf "$tmp"' RETURN
+    temp_dirs+=("$tmp")
     PATH="$PATH:/usr/sbin:/sbin" debootstrap --variant=minbase --include=python3-minimal,redis-server \
       bookworm "$tmp/rootfs" "$mirror" >"$cache/debootstrap.log" 2>&1 \
       || die "debootstrap failed; see $cache/debootstrap.log"
+    unmount_under "$tmp/rootfs"
     # Package caches and logs only make the image bigger; dev nodes come from the runtime.
-    rm -rf "$tmp/rootfs/var/cache/apt/archives/"*.deb "$tmp/rootfs/var/lib/apt/lists/"* "$tmp/rootfs/var/log/"*.log \
+    rm -rf --one-file-system "$tmp/rootfs/var/cache/apt/archives/"*.deb "$tmp/rootfs/var/lib/apt/lists/"* "$tmp/rootfs/var/log/"*.log \
       "$tmp/rootfs/debootstrap"
-    find "$tmp/rootfs/dev" -mindepth 1 -delete
+    find "$tmp/rootfs/dev" -xdev -mindepth 1 -delete
     pack "$tmp/rootfs" "$tarball"
   fi
   import_image "$tarball" berth-examples/debian-py:bookworm -c 'CMD ["python3"]' \

@@ -34,7 +34,8 @@ export class YamlConverter {
     }
     if (isAlias(node)) return this.withAlias(node, (target) => this.convert(target, path));
     const anchored = node as Node & { anchor?: string };
-    if (anchored.anchor) this.anchors.set(anchored.anchor, anchored);
+    // Anchors count where they are written, not again inside an alias expansion of them.
+    if (anchored.anchor && this.aliasDepth === 0) this.anchors.set(anchored.anchor, anchored);
     if (isMap(node)) return this.mapping(node, path);
     if (isSeq(node)) {
       const out: unknown[] = [];

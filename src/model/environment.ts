@@ -14,14 +14,19 @@ export interface EnvFileEntry {
   format?: 'raw';
 }
 
-/** Normalizes `env_file` (a string, a list of strings or of `{path, required, format}`). */
+/**
+ * Normalizes `env_file` (a string, a list of strings or of `{path, required, format}`). Paths
+ * are always resolved: the files are read here and never printed, so `--no-path-resolution`
+ * must not make them relative to wherever berth was started.
+ */
 export function normalizeEnvFiles(context: NormalizeContext, keyPath: readonly (string | number)[], value: unknown): EnvFileEntry[] {
   const entries = Array.isArray(value) ? value : [value];
+  const resolve = (file: string): string => resolveHostPath({ ...context, resolvePaths: true }, file);
   return entries.map((entry, index) => {
-    if (typeof entry === 'string') return { path: resolveHostPath(context, entry), required: true };
+    if (typeof entry === 'string') return { path: resolve(entry), required: true };
     if (isMapping(entry) && typeof entry.path === 'string') {
       return {
-        path: resolveHostPath(context, entry.path),
+        path: resolve(entry.path),
         required: entry.required === undefined ? true : Boolean(entry.required),
         ...(entry.format === 'raw' ? { format: 'raw' as const } : {}),
       };

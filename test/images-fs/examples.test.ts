@@ -24,6 +24,7 @@ test('build-images.sh imports berth-examples/busybox:latest and skips it when cu
   const layer = store.layerDir(image.layers[0].diffId);
   assert.equal(readlinkSync(path.join(layer, 'bin/sh')), '/bin/busybox');
   assert.equal(statSync(path.join(layer, 'tmp')).mode & 0o7777, 0o1777);
+  assert.equal(statSync(layer).mode & 0o7777, 0o755, 'the image root is world-traversable');
   assert.match(readdirSync(path.join(dir, 'cache')).join(' '), /^busybox-.*\.tar\.gz$/);
 
   const second = spawnSync('bash', [script], { env, encoding: 'utf8', timeout: 120_000 });

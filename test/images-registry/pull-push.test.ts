@@ -197,6 +197,23 @@ describe('registry pull and push', () => {
     });
   });
 
+  test('an aborted pull stops, stores no ref and leaves no lease behind', async () => {
+    await buildImage(source.store, `${registry.host}/test/abort:1`, { compression: 'none', layers: [{ files: { 'big.bin': Buffer.alloc(4_000_000, 3) } }] });
+    await pushImage(source.store, `${registry.host}/test/abort:1`, undefined, { env: source.env });
+    const { store, env } = await freshState();
+    const controller = new AbortController();
+    await assert.rejects(pullImage(store, `${registry.host}/test/abort:1`, {
+      env,
+      signal: controller.signal,
+      onProgress: (event) => { if (event.kind === 'layer' && event.phase === 'downloading' && (event.current ?? 0) > 0) controller.abort(); },
+    }), (err: unknown) => (err as Error).name === 'AbortError');
+    assert.equal(await store.resolve(`${registry.host}/test/abort:1`), undefined);
+    assert.deepEqual(readdirSync(path.join(store.root, 'leases')), []);
+    // The next pull completes (resuming whatever part arrived).
+    const image = await pullImage(store, `${registry.host}/test/abort:1`, { env });
+    assert.equal(image.layers.length, 1);
+  });
+
   test('errors: unknown image, unknown tag, unreachable registry', async () => {
     const { store, env } = await freshState();
     await assert.rejects(pullImage(store, `${registry.host}/test/nothing:1`, { env }), (err: unknown) => {

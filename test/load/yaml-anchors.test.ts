@@ -34,3 +34,9 @@ test('values merged from an anchor keep the anchor position', async (t) => {
 test('an alias to an unknown anchor is an error', async (t) => {
   await assert.rejects(() => loadFixture(t, { 'compose.yaml': 'services:\n  web: *nope\n' }), /unknown|alias|nope/i);
 });
+
+test('an alias refers to the latest anchor of that name written before it', async (t) => {
+  const loaded = await loadFixture(t, { 'compose.yaml': 'x-a: &y {k: &x 1}\nx-b: &x 2\nx-c: *y\nx-d: *x\nservices: {}\n' });
+  assert.deepEqual(loaded.document['x-c'], { k: 1 });
+  assert.equal(loaded.document['x-d'], 2);
+});

@@ -44,6 +44,8 @@ export interface StoredImage {
 
 
 
+const unpacking = new Map<string, Promise<{ diffId: string; dir: string }>>();
+
 /** The image store; open it with `ImageStore.open()`. Safe to share between processes. */
 export class ImageStore {
   private constructor(readonly root: string) {}
@@ -297,6 +299,16 @@ export class ImageStore {
 
   /** Unpacks layer blob `blobDigest` unless already done; returns its diff id and directory. */
   async ensureLayer(blobDigest: string, mediaType: string): Promise<{ diffId: string; dir: string }> {
+    // Two pulls of one image in this process (two services) share one unpack.
+    const key = `${this.root}\0${blobDigest}`;
+    const running = unpacking.get(key);
+    if (running) return running;
+    const work = this.unpackOnce(blobDigest, mediaType).finally(() => unpacking.delete(key));
+    unpacking.set(key, work);
+    return work;
+  }
+
+  private async unpackOnce(blobDigest: string, mediaType: string): Promise<{ diffId: string; dir: string }> {
     const known = (await readFile(this.layerDbPath(blobDigest), 'utf8').catch(() => '')).trim();
     if (known && (await this.hasLayer(known))) return { diffId: known, dir: this.layerDir(known) };
     if (!(await this.hasBlob(blobDigest))) {
