@@ -9,7 +9,7 @@ import { normalizeReference } from '../reference.js';
 import type { ImageStore } from '../store/index.js';
 import { MediaTypes, type OciImageConfig, type OciManifest } from '../types.js';
 import { applyChanges } from './changes.js';
-import { hostArchitecture, registerManifest, type LoadedImage } from './register.js';
+import { hostArchitecture, registerManifest, withLeasedStore, type LoadedImage } from './register.js';
 
 /** Options of importRootfs. */
 export interface ImportOptions {
@@ -27,6 +27,10 @@ export interface ImportOptions {
 
 /** Imports a rootfs tarball stream as a one-layer image and tags it. */
 export async function importRootfs(store: ImageStore, input: NodeJS.ReadableStream, options: ImportOptions = {}): Promise<LoadedImage> {
+  return withLeasedStore(store, (leased) => importLeased(leased, input, options));
+}
+
+async function importLeased(store: ImageStore, input: NodeJS.ReadableStream, options: ImportOptions): Promise<LoadedImage> {
   const ref = options.ref === undefined ? undefined : normalizeReference(options.ref);
   const config = applyChanges({}, options.changes ?? []);
   const { head, stream } = await peekStream(input as AsyncIterable<Buffer>, 4);

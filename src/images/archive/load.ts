@@ -14,7 +14,7 @@ import { ByteReader, decompressStream, readTar, sniffCompression, TarFormatError
 import { parseReference } from '../reference.js';
 import type { ImageStore } from '../store/index.js';
 import { MediaTypes, type OciDescriptor, type OciImageConfig, type OciIndex, type OciManifest } from '../types.js';
-import { registerManifest, selectManifest, type LoadedImage } from './register.js';
+import { registerManifest, selectManifest, withLeasedStore, type LoadedImage } from './register.js';
 
 /** Largest metadata file (manifest.json, index.json, configs) kept in memory. */
 const maxMetadataBytes = 16 * 1024 * 1024;
@@ -203,6 +203,10 @@ async function loadLayoutDirectory(store: ImageStore, dir: string): Promise<Load
 
 /** Loads images from a file or directory path, or from a stream (stdin); returns what was loaded. */
 export async function loadArchive(store: ImageStore, input: string | NodeJS.ReadableStream): Promise<LoadedImage[]> {
+  return withLeasedStore(store, (leased) => loadLeased(leased, input));
+}
+
+async function loadLeased(store: ImageStore, input: string | NodeJS.ReadableStream): Promise<LoadedImage[]> {
   if (typeof input === 'string') {
     const stats = await stat(input).catch(() => undefined);
     if (!stats) throw new ImageError(`cannot load "${input}": no such file or directory`);

@@ -76,3 +76,37 @@ export async function registerManifest(store: ImageStore, manifestDigest: string
   if (refs.length === 0) loaded.push({ manifestDigest, id: manifest.config.digest });
   return loaded;
 }
+
+/**
+ * Runs `fn` with a view of `store` whose putBlob and ensureLayer also add what they stored to
+ * a gc lease, so a concurrent `image prune` cannot delete blobs of an image that is not tagged
+ * yet; the lease is released when `fn` settles.
+ */
+export async function withLeasedStore<T>(store: ImageStore, fn: (leased: ImageStore) => Promise<T>): Promise<T> {
+  const lease = await store.lease([]);
+  const leased = new Proxy(store, {
+    get(target, property) {
+      if (property === 'putBlob') {
+        return async (...args: Parameters<ImageStore['putBlob']>) => {
+          const blob = await target.putBlob(...args);
+          await lease.add(blob.digest);
+          return blob;
+        };
+      }
+      if (property === 'ensureLayer') {
+        return async (...args: Parameters<ImageStore['ensureLayer']>) => {
+          const layer = await target.ensureLayer(...args);
+          await lease.add(layer.diffId);
+          return layer;
+        };
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  try {
+    return await fn(leased);
+  } finally {
+    await lease.release();
+  }
+}
