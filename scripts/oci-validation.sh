@@ -288,7 +288,7 @@ find_upstream() {
   for cand in "$src" "$gocode/github.com/opencontainers/runtime-tools"; do
     [ -n "$cand" ] || continue
     if [ -d "$cand/validation" ] && [ -f "$cand/cmd/runtimetest/main.go" ]; then
-      echo "$cand"; return 0
+      up="$cand"; return 0
     fi
   done
   upstream_reason="no runtime-tools source tree with validation/ and cmd/runtimetest/:"
@@ -552,14 +552,14 @@ t_process_user_env_cwd() {
   t_inside ue '.process.user = {uid:1000, gid:1000, additionalGids:[2000]} | .process.env += ["FOO=bar"] | .process.cwd = "/work"' \
     'echo "$(id -u) $(id -g) $(id -G) $FOO $(pwd)"' "1000 1000 1000 2000 bar /work"
 }
-t_root_readonly() { t_inside ro '.root.readonly = true' 'touch /x 2>/dev/null && echo writable || echo readonly' readonly; }
+t_root_readonly() { t_inside ro '.root.readonly = true' 'if touch /x 2>&-; then echo writable; else echo readonly; fi' readonly; }
 t_masked_paths() {
   t_inside mp '.linux.maskedPaths = ["/proc/timer_list", "/sys/firmware"]' \
     '[ -c /proc/timer_list ] && echo file-masked; ls -A /sys/firmware | wc -l' "$(printf 'file-masked\n0')"
 }
 t_readonly_paths() {
   t_inside rp '.linux.readonlyPaths = ["/proc/sys"]' \
-    'echo 1 > /proc/sys/kernel/domainname 2>/dev/null && echo writable || echo readonly' readonly
+    'if (echo 1 >/proc/sys/kernel/domainname) 2>&-; then echo writable; else echo readonly; fi' readonly
 }
 t_rlimits() { t_inside rl . 'ulimit -n' 1024; }
 t_capabilities() { t_inside cap . 'grep -E "^Cap(Bnd|Eff)" /proc/self/status | tr -s "\t" " "' "$(printf 'CapEff: 00000000a80425fb\nCapBnd: 00000000a80425fb')"; }
@@ -568,6 +568,9 @@ t_net_namespace() { t_inside netns . 'tail -n +3 /proc/net/dev | cut -d: -f1 | t
 t_sysctl() { t_inside sys '.linux.sysctl = {"net.ipv4.ip_forward":"1"}' 'cat /proc/sys/net/ipv4/ip_forward' 1; }
 t_default_devices() {
   t_inside dev . 'for d in null zero full random urandom tty; do [ -c /dev/$d ] || echo missing $d; done; [ -e /dev/ptmx ] || echo no ptmx; echo done' done
+}
+t_default_devices_usable() {
+  t_inside devrw . 'echo x >/dev/null && head -c 4 /dev/zero | wc -c && head -c 4 /dev/urandom | wc -c' "$(printf '4\n4')"
 }
 t_mount_tmpfs() {
   t_inside mt '.mounts += [{"destination":"/mnt/t","type":"tmpfs","source":"tmpfs","options":["size=1m","nosuid"]}]' \
@@ -610,7 +613,7 @@ spec_tests=(
   kill_stopped_errors delete_running_errors delete_stopped state_unknown pid_file
   hooks_state_stdin prestart_fail poststart_fail_continues poststop_fail_deletes
   config_updates_without_affect hostname process_user_env_cwd root_readonly masked_paths
-  readonly_paths rlimits capabilities pid_namespace net_namespace sysctl default_devices
+  readonly_paths rlimits capabilities pid_namespace net_namespace sysctl default_devices default_devices_usable
   mount_tmpfs ns_path_join cgroup_memory_limit cgroup_pids_limit
 )
 
@@ -655,7 +658,8 @@ runtimes_used=("${runtimes[@]}")
 
 total_failed=0
 build_ocispec || { echo "oci-validation: could not build the config writer against Debian's runtime-tools packages in $work" >&2; exit 2; }
-if up="$(find_upstream)"; then
+up=""
+if find_upstream; then
   suite=upstream
   build_upstream "$up" || { echo "oci-validation: building runtimetest from \"$up\" failed" >&2; exit 2; }
 else

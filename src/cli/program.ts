@@ -10,7 +10,7 @@ export function buildProgram(): Command {
     .description('daemonless, docker-compose-compatible multi-container stacks')
     .version(berthVersion, '-v, --version', 'show the berth version')
     .showHelpAfterError('(run "berth --help" for usage)')
-    .enablePositionalOptions(false);
+    .enablePositionalOptions(); // global flags go before the command, as in docker compose; a command's own -f stays its own
   addGlobalOptions(program);
   for (const register of commandRegistrations) register(program);
   return program;
