@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # busybox-static and debootstrap: offline base images; docker-registry + apache2-utils
 # (htpasswd): the real registry tests push to and pull from; zstd: zstd layers; iproute2 and
 # iptables: networks; runc and crun: conformance tests run the same bundles under them.
-packages=(busybox-static debootstrap docker-registry apache2-utils openssl zstd iproute2 iptables runc crun python3)
+packages=(busybox-static debootstrap docker-registry apache2-utils openssl attr zstd iproute2 iptables runc crun python3)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

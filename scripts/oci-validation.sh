@@ -344,6 +344,8 @@ run_upstream() { # runtime
 # =============================================================================================
 R=""; ST=""; n=0
 base_rootfs() {
+  chmod 755 "$work"   # a user namespace's root must reach the rootfs
+  printf '%s\n' '#!/bin/sh' 's=$(cat)' 'echo "$1 $(echo "$s" | jq -r .id) $(echo "$s" | jq -r .status)" >>"$2"' 'exit "${3:-0}"' >"$work/hooklog.sh"
   mkdir -p "$work/rootfs/bin" "$work/rootfs/tmp" "$work/rootfs/out"
   cp /bin/busybox "$work/rootfs/bin/"
   (cd "$work/rootfs/bin" && for a in $(./busybox --list); do [ -e "$a" ] || ln -s busybox "$a"; done)
@@ -492,9 +494,9 @@ t_pid_file() {
   local want; want="$(state_field pf .pid)"
   [ "$(cat "$work/b/pf/pid" 2>/dev/null)" = "$want" ] || { why="pid file \"$(cat "$work/b/pf/pid" 2>/dev/null)\", state pid $want"; return 1; }
 }
-hook() { # name exit-code -> hook JSON that appends "<name> <id> <status>" to hooks.log
-  jq -n --arg log "$work/b/$H/hooks.log" --arg n "$1" --arg rc "$2" \
-    '{path:"/bin/sh", args:["sh","-c",("s=$(cat); echo \"" + $n + " $(echo \"$s\" | jq -r .id) $(echo \"$s\" | jq -r .status)\" >> " + $log + "; exit " + $rc)]}'
+hook() { # name exit-code -> hook JSON that appends "<name> <id> <status>" to the bundle's hooks.log
+  jq -n --arg h "$work/hooklog.sh" --arg log "$work/b/$H/hooks.log" --arg n "$1" --arg rc "$2" \
+    '{path:"/bin/sh", args:["sh", $h, $n, $log, $rc]}'
 }
 t_hooks_state_stdin() {
   H=hk; new_bundle hk -- /bin/true
@@ -572,6 +574,52 @@ t_default_devices() {
 t_default_devices_usable() {
   t_inside devrw . 'echo x >/dev/null && head -c 4 /dev/zero | wc -c && head -c 4 /dev/urandom | wc -c' "$(printf '4\n4')"
 }
+t_oom_score_adj() { t_inside oom '.process.oomScoreAdj = 500' 'cat /proc/self/oom_score_adj' 500; }
+t_no_new_privileges() { t_inside nnp '.process.noNewPrivileges = true' 'grep NoNewPrivs /proc/self/status | tr -d "\t "' NoNewPrivs:1; }
+t_user_namespace() {
+  t_inside userns '.linux.namespaces += [{"type":"user"}] | .linux.uidMappings = [{"containerID":0,"hostID":100000,"size":65536}] | .linux.gidMappings = [{"containerID":0,"hostID":100000,"size":65536}]' \
+    'awk "{ print \$1, \$2, \$3 }" /proc/self/uid_map; id -u' "$(printf '0 100000 65536\n0')"
+}
+t_linux_devices() {
+  t_inside ldev '.linux.devices = [{"path":"/dev/fuse","type":"c","major":10,"minor":229,"fileMode":438,"uid":0,"gid":0}] | .linux.resources.devices += [{"allow":true,"type":"c","major":10,"minor":229,"access":"rwm"}]' \
+    'stat -c "%t %T %a" /dev/fuse' "a e5 666"
+}
+t_rootfs_propagation_shared() {
+  t_inside rps '.linux.rootfsPropagation = "shared"' 'awk "\$5 == \"/\" { print (\$7 ~ /^shared:/) ? \"shared\" : \"not-shared\" }" /proc/self/mountinfo' shared
+}
+t_rootfs_propagation_private() {
+  t_inside rpp '.linux.rootfsPropagation = "private"' 'awk "\$5 == \"/\" { print (\$7 ~ /^(shared|master):/) ? \"propagating\" : \"private\" }" /proc/self/mountinfo' private
+}
+t_state_annotations() {
+  new_bundle ann -- /bin/sleep 30
+  cfg ann '.annotations = {"org.example.key":"value"}'
+  (cd "$work/b/ann" && rt create ann >/dev/null 2>&1) || { why="create failed"; return 1; }
+  [ "$(state_field ann '.annotations["org.example.key"]')" = value ] || { why="state: $(rt state ann 2>&1)"; return 1; }
+}
+t_hooks_create_start_container() {
+  new_bundle h2 -- /bin/true
+  local log="$work/b/h2/hooks.log"
+  H=h2
+  cfg h2 --argjson a "$(hook createRuntime 0)" --argjson b "$(hook createContainer 0)" \
+    '.hooks = {createRuntime: [$a], createContainer: [$b],
+      startContainer: [{path:"/bin/sh", args:["sh","-c","echo startContainer $(hostname) >> /out/start.log"]}]}'
+  (cd "$work/b/h2" && rt create h2 >/dev/null 2>&1 && rt start h2 >/dev/null 2>&1) || { why="create/start failed: $(cd "$work/b/h2" && rt create h2x 2>&1 | head -c 200)"; return 1; }
+  wait_status h2 stopped
+  local got; got="$(cat "$log" 2>/dev/null | tr '\n' ';')$(cat "$work/b/h2/out/start.log" 2>/dev/null)"
+  [ "$got" = "createRuntime h2 creating;createContainer h2 creating;startContainer mrsdalloway" ] || { why="hooks saw: $got"; return 1; }
+}
+t_cgroup_cpu() {
+  new_bundle cpu -- /bin/sleep 30
+  cfg cpu '.linux.resources.cpu = {shares: 512, quota: 50000, period: 100000, cpus: "0"}'
+  (cd "$work/b/cpu" && rt create cpu >/dev/null 2>&1) || { why="create failed"; return 1; }
+  local cg; cg="$(jq -r .linux.cgroupsPath "$work/b/cpu/config.json")"
+  if [ -f "/sys/fs/cgroup/cpu$cg/cpu.shares" ]; then
+    local got="$(cat "/sys/fs/cgroup/cpu$cg/cpu.shares") $(cat "/sys/fs/cgroup/cpu$cg/cpu.cfs_quota_us") $(cat "/sys/fs/cgroup/cpu$cg/cpu.cfs_period_us") $(cat "/sys/fs/cgroup/cpuset$cg/cpuset.cpus")"
+    [ "$got" = "512 50000 100000 0" ] || { why="shares quota period cpus: $got"; return 1; }
+  elif [ -f "/sys/fs/cgroup$cg/cpu.max" ]; then
+    [ "$(cat "/sys/fs/cgroup$cg/cpu.max")" = "50000 100000" ] || { why="cpu.max: $(cat "/sys/fs/cgroup$cg/cpu.max")"; return 1; }
+  else why="no cpu cgroup files for $cg"; return 1; fi
+}
 t_mount_tmpfs() {
   t_inside mt '.mounts += [{"destination":"/mnt/t","type":"tmpfs","source":"tmpfs","options":["size=1m","nosuid"]}]' \
     'grep " /mnt/t " /proc/mounts | cut -d" " -f3' tmpfs
@@ -614,7 +662,9 @@ spec_tests=(
   hooks_state_stdin prestart_fail poststart_fail_continues poststop_fail_deletes
   config_updates_without_affect hostname process_user_env_cwd root_readonly masked_paths
   readonly_paths rlimits capabilities pid_namespace net_namespace sysctl default_devices default_devices_usable
-  mount_tmpfs ns_path_join cgroup_memory_limit cgroup_pids_limit
+  mount_tmpfs oom_score_adj no_new_privileges user_namespace linux_devices
+  rootfs_propagation_shared rootfs_propagation_private state_annotations hooks_create_start_container
+  cgroup_cpu ns_path_join cgroup_memory_limit cgroup_pids_limit
 )
 
 run_spec() { # runtime

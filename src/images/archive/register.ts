@@ -73,7 +73,10 @@ export async function registerManifest(store: ImageStore, manifestDigest: string
     await store.setRef(ref, manifestDigest);
     loaded.push({ ref, manifestDigest, id: manifest.config.digest });
   }
-  if (refs.length === 0) loaded.push({ manifestDigest, id: manifest.config.digest });
+  if (refs.length === 0) {
+    await store.addUntagged(manifestDigest);
+    loaded.push({ manifestDigest, id: manifest.config.digest });
+  }
   return loaded;
 }
 

@@ -175,6 +175,17 @@ export class ImageStore {
     });
   }
 
+  /** Records an image that has no name (an untagged `load` or `import`) so `images` lists it and its id resolves. */
+  async addUntagged(manifestDigest: string): Promise<void> {
+    if (!(await this.hasBlob(manifestDigest))) throw new ImageError(`manifest ${manifestDigest} is not in the image store`);
+    await this.withLock(async () => {
+      const state = await readStoreState(this.root);
+      if (Object.values(state.refs).includes(manifestDigest) || state.dangling.includes(manifestDigest)) return;
+      state.dangling.push(manifestDigest);
+      await writeStoreState(this.root, state);
+    });
+  }
+
   /** Removes `ref`; the image is forgotten when no other ref names it (its blobs go at the next gc). */
   async removeRef(ref: string): Promise<void> {
     const normalized = normalizeReference(ref);
