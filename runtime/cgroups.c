@@ -223,8 +223,35 @@ static int v2_apply(const char *path, const struct jv *res) {
   return 0;
 }
 
+/* The character devices every container gets in /dev (null, zero, full, random, urandom, tty,
+ * ptmx, the devpts slaves) stay usable whatever rules a config lists, as runc does: a config
+ * whose only rule is "deny all" would otherwise break /dev/null. Appended last, so they win. */
+static const char default_device_rules[] =
+  "[{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":3,\"access\":\"rwm\"},"
+  "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":5,\"access\":\"rwm\"},"
+  "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":7,\"access\":\"rwm\"},"
+  "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":8,\"access\":\"rwm\"},"
+  "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":9,\"access\":\"rwm\"},"
+  "{\"allow\":true,\"type\":\"c\",\"major\":5,\"minor\":0,\"access\":\"rwm\"},"
+  "{\"allow\":true,\"type\":\"c\",\"major\":5,\"minor\":2,\"access\":\"rwm\"},"
+  "{\"allow\":true,\"type\":\"c\",\"major\":136,\"access\":\"rwm\"}]";
+
+static int add_default_device_rules(struct jv *res) {
+  struct jv *devs = jget(res, "devices");
+  if (!devs || !devs->child) return 0; /* no rules: the cgroup allows everything anyway */
+  struct jv *defaults = json_parse(default_device_rules, sizeof default_device_rules - 1);
+  if (!defaults) return -1;
+  struct jv *last = devs->child;
+  while (last->next) last = last->next;
+  last->next = defaults->child;
+  defaults->child = NULL;
+  json_free(defaults);
+  return 0;
+}
+
 int cg_create(const struct jv *cfg, const char *path) {
   struct jv *res = jpath(cfg, "linux.resources");
+  if (res && add_default_device_rules(res) < 0) return wrap("default device rules");
   int r = cg_version() == 2 ? v2_apply(path, res) : v1_apply(path, res);
   if (r < 0) { wrap("cgroup \"%s\"", path); char keep[2048]; snprintf(keep, sizeof keep, "%s", err_message()); int e = err_errno(); cg_destroy(path); err_set_raw(keep, e); }
   return r;

@@ -164,7 +164,7 @@ static int child_setup(struct child_ctx *c) {
   /* in a user namespace the parent writes it: our own /proc entry is not ours to open there */
   if (oom && !c->ns->userns && write_file("/proc/self/oom_score_adj", oom) < 0) return wrap("set oomScoreAdj");
   if (rootfs_prepare(cfg, c->bundle, c->o->no_pivot, c->cgv2, c->cgpath) < 0) return wrap("set up mounts");
-  if (hooks_run(cfg, "createContainer", &c->hookst, "created") < 0) return -1;
+  if (hooks_run(cfg, "createContainer", &c->hookst, "creating") < 0) return -1;
   if (rootfs_pivot(cfg, c->o->no_pivot) < 0) return wrap("pivot root");
   const char *hn = jstr(jget(cfg, "hostname"), NULL), *dn = jstr(jget(cfg, "domainname"), NULL);
   if (hn && *hn && sethostname(hn, strlen(hn)) < 0) return fail(errno, "set hostname \"%s\"", hn);
@@ -391,7 +391,7 @@ int container_create(struct create_opts *o) {
     else if (m.type == MSG_PTY) { master = m.err; if (master < 0) { failx("pty master missing"); goto fail_sp; } }
     else if (m.type == MSG_HOOKS) {
       st.pid = child;
-      if (hooks_run(cfg, "prestart", &st, "created") < 0 || hooks_run(cfg, "createRuntime", &st, "created") < 0) goto fail_sp;
+      if (hooks_run(cfg, "prestart", &st, "creating") < 0 || hooks_run(cfg, "createRuntime", &st, "creating") < 0) goto fail_sp;
       sync_send(sp[0], MSG_GO, 0);
     } else if (m.type == MSG_READY) break;
   }

@@ -82,11 +82,19 @@ int devices_bpf_attach(const char *cgdir, const struct jv *devs) {
   attr.insn_cnt = (uint32_t)n;
   attr.insns = (uint64_t)(uintptr_t)prog;
   attr.license = (uint64_t)(uintptr_t)"Apache-2.0";
-  attr.log_buf = (uint64_t)(uintptr_t)verifier_log;
-  attr.log_size = sizeof verifier_log;
-  attr.log_level = 1;
+  /* Load without a verifier log first: a log longer than the buffer fails the load with
+   * ENOSPC even for a valid program. Only a rejected program is loaded again for its log. */
   int pfd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof attr);
-  if (pfd < 0) return fail(errno, "load device filter program");
+  if (pfd < 0) {
+    int e = errno;
+    attr.log_buf = (uint64_t)(uintptr_t)verifier_log;
+    attr.log_size = sizeof verifier_log;
+    attr.log_level = 1;
+    verifier_log[0] = 0;
+    if (syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof attr) < 0 && verifier_log[0])
+      return fail(e, "load device filter program (verifier: %.200s)", verifier_log);
+    return fail(e, "load device filter program");
+  }
   int cfd = open(cgdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (cfd < 0) { int e = errno; close(pfd); return fail(e, "open \"%s\"", cgdir); }
   memset(&attr, 0, sizeof attr);

@@ -29,7 +29,7 @@ while [ $# -gt 0 ]; do
     --compare) compare=1; shift ;;
     --src) src="${2:?--src needs a directory}"; shift 2 ;;
     --keep) keep=1; shift ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "oci-validation: unknown argument \"$1\" (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -313,7 +313,7 @@ build_upstream() { # srcdir
     [ "$name" = util ] && continue
     case "$f" in *_test.go) continue ;; esac
     if ! (cd "$dst" && timeout 300 go build -o "$work/upstream/bin/$name.t" "$f") >"$work/upstream/$name.build.log" 2>&1; then
-      record "$name" fail "build: $(head -c 300 "$work/upstream/$name.build.log" | tr '\n' ' ')"
+      build_failed+=("$name")
     fi
   done
   # the programs unpack rootfs-<arch>.tar.gz from their working directory
@@ -323,8 +323,12 @@ build_upstream() { # srcdir
   tar -C "$work/upstream/rootfs" -czf "$work/upstream/rootfs-amd64.tar.gz" .
 }
 
+build_failed=()
 run_upstream() { # runtime
   local t name out rc nok
+  for name in "${build_failed[@]:-}"; do
+    [ -n "$name" ] && record "$name" fail "build: $(head -c 300 "$work/upstream/$name.build.log" | tr '\n' ' ')"
+  done
   for t in "$work"/upstream/bin/*.t; do
     name="$(basename "$t" .t)"
     out="$(cd "$work/upstream" && RUNTIME="$1" timeout 60 "$t" 2>&1)"; rc=$?
@@ -346,7 +350,7 @@ R=""; ST=""; n=0
 base_rootfs() {
   chmod 755 "$work"   # a user namespace's root must reach the rootfs
   printf '%s\n' '#!/bin/sh' 's=$(cat)' 'echo "$1 $(echo "$s" | jq -r .id) $(echo "$s" | jq -r .status)" >>"$2"' 'exit "${3:-0}"' >"$work/hooklog.sh"
-  mkdir -p "$work/rootfs/bin" "$work/rootfs/tmp" "$work/rootfs/out"
+  mkdir -p "$work/rootfs/bin" "$work/rootfs/tmp" "$work/rootfs/out" "$work/rootfs/proc" "$work/rootfs/sys" "$work/rootfs/dev"
   cp /bin/busybox "$work/rootfs/bin/"
   (cd "$work/rootfs/bin" && for a in $(./busybox --list); do [ -e "$a" ] || ln -s busybox "$a"; done)
 }

@@ -13,15 +13,15 @@ export interface GlobalOptions {
   runtime?: string;
 }
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 /** Adds the global flags to the root command. */
 export function addGlobalOptions(program: Command): Command {
   return program
-    .option('-f, --file <path>', 'compose configuration file (repeatable, - for stdin)', collect, [])
+    .option('-f, --file <path>', 'compose configuration file (repeatable, - for stdin)', collect)
     .option('-p, --project-name <name>', 'project name')
-    .option('--profile <name>', 'activate a profile (repeatable)', collect, [])
-    .option('--env-file <path>', 'an alternate environment file (repeatable)', collect, [])
+    .option('--profile <name>', 'activate a profile (repeatable)', collect)
+    .option('--env-file <path>', 'an alternate environment file (repeatable)', collect)
     .option('--project-directory <dir>', 'working directory of the project (default: directory of the first compose file)')
     .option('--ansi <when>', 'control characters: never, always, auto', 'auto')
     .option('--progress <type>', 'progress output: auto, tty, plain, json, quiet', 'auto')
@@ -32,5 +32,7 @@ export function addGlobalOptions(program: Command): Command {
 export function globalOptions(command: Command): GlobalOptions {
   let root = command;
   while (root.parent) root = root.parent;
-  return root.opts<GlobalOptions>();
+  const options = root.opts<Partial<GlobalOptions>>();
+  // Repeatable flags have no commander default so `--help` stays clean; absent means empty.
+  return { ...options, file: options.file ?? [], profile: options.profile ?? [], envFile: options.envFile ?? [] } as GlobalOptions;
 }

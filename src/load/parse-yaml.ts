@@ -5,6 +5,8 @@
  */
 import { LineCounter, parseAllDocuments, isScalar } from 'yaml';
 import { ComposeFileError } from '../errors.js';
+import { fastParseYaml } from './fast-yaml.js';
+import { crosscheck } from './crosscheck-tmp.js';
 import { isMapping, type Place } from './source-meta.js';
 import { YamlConverter } from './yaml-converter.js';
 
@@ -26,6 +28,8 @@ export interface ParseYamlOptions {
   /** Stamped on every place (how this file reached the document). */
   via?: string;
   onString?: ScalarHook;
+  /** Always use the full `yaml` parser (tests compare both paths). */
+  fullParser?: boolean;
 }
 
 /** One parsed YAML document: its top-level mapping and the mapping's own place. */
@@ -44,6 +48,15 @@ export function parseYaml(text: string, options: ParseYamlOptions): ParsedDocume
       hint: 'berth refuses such files to bound load time and memory; split it with "include"',
     });
   }
+  const fast = options.fullParser ? undefined : parseFast(text, options);
+  if (fast && process.env.BERTH_YAML_CHECK) {
+    let full;
+    try { full = parseYaml(text, { ...options, fullParser: true }); } catch (e) { crosscheck(text, 'FAST OK, FULL ERROR ' + (e as Error).message, 0); throw e; }
+    const again = parseFast(text, options);
+    crosscheck(text, again?.[0].data, full[0].data);
+  }
+  if (fast) return fast;
+  if (process.env.BERTH_YAML_CHECK) crosscheck(text, 'FALLBACK', 'FALLBACK');
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: false, prettyErrors: false, strict: true });
   const list = Array.isArray(docs) ? docs : [];
@@ -71,6 +84,42 @@ export function parseYaml(text: string, options: ParseYamlOptions): ParsedDocume
     throw new ComposeFileError(`compose file "${file}" is empty`, { hint: 'add at least a "services:" section' });
   }
   return results;
+}
+
+/**
+ * The fast path: the common block-style shape read by fast-yaml.ts. Undefined when the text
+ * needs the full parser, and also on any error, so that errors always come from the full path.
+ */
+function parseFast(text: string, options: ParseYamlOptions): ParsedDocument[] | undefined {
+  const root = fastParseYaml(text);
+  if (!root) return undefined;
+  const { file, via } = options;
+  const lineStarts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lineStarts.push(i + 1);
+  // Offsets come mostly in increasing order, so the last line found is tried first.
+  let hint = 0;
+  const at = (offset: number): Place => {
+    let line = hint;
+    if (!(lineStarts[line] <= offset && (line + 1 >= lineStarts.length || offset < lineStarts[line + 1]))) {
+      let low = 0;
+      let high = lineStarts.length - 1;
+      while (low < high) {
+        const middle = (low + high + 1) >> 1;
+        if (lineStarts[middle] <= offset) low = middle;
+        else high = middle - 1;
+      }
+      line = hint = low;
+    }
+    return { file, line: line + 1, column: offset - lineStarts[line] + 1, via };
+  };
+  try {
+    const converter = new YamlConverter(options, at);
+    const data = converter.convert(root, []);
+    if (!isMapping(data)) return undefined;
+    return [{ data, place: at(root.range[0]), hasResets: converter.resets }];
+  } catch {
+    return undefined;
+  }
 }
 
 function yamlError(message: string, place: Place, text: string): ComposeFileError {

@@ -3,14 +3,26 @@
  * expands aliases and `<<` merge keys under an expansion budget, rejects duplicate keys with
  * both lines, keeps `!reset` / `!override` tags, and runs the string hook (interpolation).
  */
-import { isAlias, isMap, isScalar, isSeq, type Node } from 'yaml';
+import { isAlias as isYamlAlias, isMap as isYamlMap, isScalar as isYamlScalar, isSeq as isYamlSeq } from 'yaml';
 import { ComposeFileError } from '../errors.js';
+import { FAST_ALIAS, FAST_MAP, FAST_SCALAR, FAST_SEQ, type FastNode } from './fast-yaml.js';
 import { formatPath } from './key-path.js';
 import type { ParseYamlOptions } from './parse-yaml.js';
 import { metaOf, placeOf, setPlace, setTag, type Place } from './source-meta.js';
 
 /** Most values YAML aliases may expand to in one file; beyond this it is an alias bomb. */
 export const MAX_ALIAS_EXPANSION = 250_000;
+
+// The converter walks both `yaml` nodes and the light nodes of fast-yaml.ts (field names match).
+type Node = { range?: readonly number[] | null; anchor?: string; tag?: string };
+type Scalar = Node & { value: unknown; source?: string; type?: string };
+type Alias = Node & { source: string };
+type Collection<T> = Node & { items: T[] };
+const fastKind = (node: unknown): number | undefined => (node as FastNode | null)?.kind;
+const isMap = (node: unknown): node is Collection<{ key: unknown; value: unknown }> => (fastKind(node) ?? (isYamlMap(node) ? FAST_MAP : 0)) === FAST_MAP;
+const isSeq = (node: unknown): node is Collection<unknown> => (fastKind(node) ?? (isYamlSeq(node) ? FAST_SEQ : 0)) === FAST_SEQ;
+const isScalar = (node: unknown): node is Scalar => (fastKind(node) ?? (isYamlScalar(node) ? FAST_SCALAR : 0)) === FAST_SCALAR;
+const isAlias = (node: unknown): node is Alias => (fastKind(node) ?? (isYamlAlias(node) ? FAST_ALIAS : 0)) === FAST_ALIAS;
 
 /** Converts the nodes of one YAML document; one instance per document (anchors are per document). */
 export class YamlConverter {
@@ -71,7 +83,7 @@ export class YamlConverter {
     return { value, place };
   }
 
-  private withAlias<T>(alias: { source: string; range?: [number, number, number] | null }, use: (target: Node) => T): T {
+  private withAlias<T>(alias: Alias, use: (target: Node) => T): T {
     const target = this.anchors.get(alias.source);
     if (!target) {
       const place = this.at(alias.range?.[0] ?? 0);
@@ -89,7 +101,7 @@ export class YamlConverter {
   }
 
   private placeOf(node: unknown): Place {
-    const range = (node as { range?: [number, number, number] | null } | null)?.range;
+    const range = (node as Node | null)?.range;
     return this.at(range?.[0] ?? 0);
   }
 
