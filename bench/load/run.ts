@@ -1,13 +1,15 @@
 /**
  * Benchmark: `berth load` of a generated ~100 MB docker-save tarball, median over runs, next to
- * `skopeo copy docker-archive:… oci:…` on the same file. berth does more work than skopeo here
- * (it also unpacks every layer into the store, as `docker load` does), so the ratio is an upper
- * bound of berth's overhead. Usage (as root, after `npm run build`):
+ * the peer doing the same job: `skopeo copy docker-archive:… oci:…` plus GNU `tar -xf` of every
+ * layer of the resulting OCI layout into a directory of its own (berth load stores the blobs and
+ * unpacks the layers, as `docker load` does). skopeo's copy alone is printed too. Every timed
+ * step starts after `sync`. Ratios are berth/peer (< 1: berth is faster). Usage (as root, after
+ * `npm run build`):
  *   node dist/bench/load/run.js [--runs 5] [--size-mb 100]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeTar, type TarWriteEntry } from '../../src/images/layers/index.js';
 import { packageRoot } from '../../src/paths.js';
@@ -17,7 +19,7 @@ function option(name: string, fallback: number): number {
   return at > 0 ? Number(process.argv[at + 1]) : fallback;
 }
 
-const runs = option('runs', 5);
+const runs = Math.min(Math.max(option('runs', 5), 1), 10);
 const sizeMb = option('size-mb', 100);
 const berthBin = path.join(packageRoot, 'bin', 'berth.js');
 
@@ -43,11 +45,29 @@ async function writeRootfsTar(file: string): Promise<void> {
 }
 
 function time(command: string, args: string[], env: NodeJS.ProcessEnv = {}): number {
+  execFileSync('sync');
   const start = process.hrtime.bigint();
   const result = spawnSync(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   const elapsed = Number(process.hrtime.bigint() - start) / 1e6;
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr}`);
   return elapsed;
+}
+
+/** Extracts every layer of the OCI layout `dir` with GNU tar, one directory per layer; returns the time taken. */
+function extractOciLayers(dir: string, into: string): number {
+  const blob = (digest: string) => path.join(dir, 'blobs', 'sha256', digest.replace(/^sha256:/, ''));
+  const start = process.hrtime.bigint();
+  const index = JSON.parse(readFileSync(path.join(dir, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
+  let count = 0;
+  for (const entry of index.manifests) {
+    const manifest = JSON.parse(readFileSync(blob(entry.digest), 'utf8')) as { layers: { digest: string }[] };
+    for (const layer of manifest.layers) {
+      const target = path.join(into, String(count++));
+      mkdirSync(target, { recursive: true });
+      execFileSync('tar', ['-xf', blob(layer.digest), '-C', target, '--numeric-owner'], { stdio: 'ignore' });
+    }
+  }
+  return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
 function median(values: number[]): number {
@@ -71,14 +91,19 @@ async function main(): Promise<void> {
     const haveSkopeo = spawnSync('skopeo', ['--version']).status === 0;
     const berthTimes: number[] = [];
     const skopeoTimes: number[] = [];
+    const peerTimes: number[] = [];
     for (let run = 0; run < runs; run++) {
       const root = path.join(work, `berth-${run}`);
       berthTimes.push(time(process.execPath, [berthBin, 'load', '-q', '-i', archive], { BERTH_ROOT: root }));
       rmSync(root, { recursive: true, force: true });
       if (haveSkopeo) {
         const target = path.join(work, `skopeo-${run}`);
-        skopeoTimes.push(time('skopeo', ['copy', '-q', `docker-archive:${archive}`, `oci:${target}:bench`]));
+        const copy = time('skopeo', ['copy', '-q', `docker-archive:${archive}`, `oci:${target}:bench`]);
+        skopeoTimes.push(copy);
+        const unpacked = path.join(work, `peer-${run}`);
+        peerTimes.push(copy + extractOciLayers(target, unpacked));
         rmSync(target, { recursive: true, force: true });
+        rmSync(unpacked, { recursive: true, force: true });
       }
     }
     const lines = [
@@ -86,8 +111,10 @@ async function main(): Promise<void> {
       `berth load (store + unpack)      median ${median(berthTimes).toFixed(0)} ms  (min ${Math.min(...berthTimes).toFixed(0)}, max ${Math.max(...berthTimes).toFixed(0)})`,
     ];
     if (haveSkopeo) {
+      lines.push(`skopeo copy + tar -xf (peer)     median ${median(peerTimes).toFixed(0)} ms  (min ${Math.min(...peerTimes).toFixed(0)}, max ${Math.max(...peerTimes).toFixed(0)})`);
       lines.push(`skopeo copy docker-archive: oci: median ${median(skopeoTimes).toFixed(0)} ms  (min ${Math.min(...skopeoTimes).toFixed(0)}, max ${Math.max(...skopeoTimes).toFixed(0)})`);
-      lines.push(`ratio berth/skopeo: ${(median(berthTimes) / median(skopeoTimes)).toFixed(2)}`);
+      lines.push(`ratio berth/peer (load+unpack vs copy+tar): ${(median(berthTimes) / median(peerTimes)).toFixed(2)}  (< 1 means berth is faster)`);
+      lines.push(`ratio berth/skopeo copy alone: ${(median(berthTimes) / median(skopeoTimes)).toFixed(2)}  (berth also unpacks)`);
     } else lines.push('skopeo not installed: no comparison');
     process.stdout.write(`${lines.join('\n')}\n`);
     writeFileSync(path.join(packageRoot, 'bench', 'load', 'last-run.txt'), `${new Date().toISOString()}\n${lines.join('\n')}\n`);

@@ -1,12 +1,16 @@
 /**
  * Pull benchmark: a ~100 MB, 5-layer image (half random, half compressible text) is pushed to a
- * local docker-registry, then pulled and unpacked by berth into a fresh store several times,
- * side by side with `skopeo copy docker://... dir:...` (download only, no unpack). Prints the
- * medians and their ratio.
+ * local docker-registry, then pulled into a fresh store several times, side by side with the
+ * peer doing the same job: `skopeo copy docker://... dir:...`, plus (for pull+unpack) GNU
+ * `tar -xzf` of each layer into a directory of its own, 3 at a time as berth does. Every timed
+ * step starts after `sync`, so no one pays for the previous step's writeback. Prints medians
+ * and ratios berth/peer (< 1: berth is faster).
  *
  *   node dist/bench/pull/run.js [runs=3] [megabytes=100]
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -16,8 +20,9 @@ import { parseReference } from '../../src/images/reference.js';
 import { startRegistry } from '../../test/helpers/registry.js';
 import { buildImage } from '../../test/images-registry/build-image.js';
 
-const runs = Number(process.argv[2] ?? 3);
-const megabytes = Number(process.argv[3] ?? 100);
+const execFileAsync = promisify(execFile);
+const runs = Math.min(Math.max(Number(process.argv[2] ?? 3), 1), 10);
+const megabytes = Math.min(Math.max(Number(process.argv[3] ?? 100), 1), 2000);
 const layerCount = 5;
 
 function median(values: number[]): number {
@@ -65,9 +70,12 @@ async function main(): Promise<void> {
     const berthTimes: number[] = [];
     const downloadTimes: number[] = [];
     const skopeoTimes: number[] = [];
+    const peerTimes: number[] = [];
+    const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
     for (let run = 0; run < runs; run++) {
       const storeDir = path.join(work, `store-${run}`);
       const store = await ImageStore.open(storeDir);
+      execFileSync('sync');
       let started = performance.now();
       await pullImage(store, ref, { env });
       berthTimes.push(performance.now() - started);
@@ -77,6 +85,7 @@ async function main(): Promise<void> {
       const downloadStore = await ImageStore.open(path.join(work, `download-${run}`));
       const parsed = parseReference(ref);
       const client = new RegistryClient({ imageRef: ref, endpoint: registryEndpoints(parsed.domain, loadRegistryConfig(env), 'pull')[0], repository: parsed.path, access: 'pull', credentials: null, env });
+      execFileSync('sync');
       started = performance.now();
       await client.getManifest(parsed.tag!);
       await mapLimit([built.manifest.config, ...built.manifest.layers], 3, async (blob) => client.downloadBlob(downloadStore, blob.digest, blob.size));
@@ -84,17 +93,30 @@ async function main(): Promise<void> {
       rmSync(downloadStore.root, { recursive: true, force: true });
 
       const target = path.join(work, `skopeo-${run}`);
+      execFileSync('sync');
       started = performance.now();
       execFileSync('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${ref}`, `dir:${target}`], { stdio: 'inherit' });
-      skopeoTimes.push(performance.now() - started);
+      const copied = performance.now();
+      skopeoTimes.push(copied - started);
+      // The peer's unpack: GNU tar (with its gzip) into one directory per layer, 3 at a time.
+      await mapLimit(built.manifest.layers, 3, async (layer, index) => {
+        const dir = path.join(work, `peer-${run}`, String(index));
+        mkdirSync(dir, { recursive: true });
+        await execFileAsync('tar', ['-xzf', path.join(target, layer.digest.replace(/^sha256:/, '')), '-C', dir, '--numeric-owner']);
+      });
+      peerTimes.push(performance.now() - started);
       rmSync(target, { recursive: true, force: true });
-      process.stdout.write(`run ${run + 1}: berth pull+unpack ${(berthTimes[run] / 1000).toFixed(2)} s, berth download ${(downloadTimes[run] / 1000).toFixed(2)} s, skopeo copy ${(skopeoTimes[run] / 1000).toFixed(2)} s\n`);
+      rmSync(path.join(work, `peer-${run}`), { recursive: true, force: true });
+      process.stdout.write(`run ${run + 1}: berth pull+unpack ${seconds(berthTimes[run])}, skopeo+tar ${seconds(peerTimes[run])}; berth download ${seconds(downloadTimes[run])}, skopeo copy ${seconds(skopeoTimes[run])}\n`);
     }
     const berth = median(berthTimes);
+    const peer = median(peerTimes);
     const skopeo = median(skopeoTimes);
     const download = median(downloadTimes);
-    process.stdout.write(`median over ${runs} runs: berth ${(berth / 1000).toFixed(2)} s (pull + unpack), berth ${(download / 1000).toFixed(2)} s (download only), skopeo ${(skopeo / 1000).toFixed(2)} s (download only)\n`);
-    process.stdout.write(`ratios: pull+unpack/skopeo = ${(berth / skopeo).toFixed(2)}, download/skopeo = ${(download / skopeo).toFixed(2)}\n`);
+    process.stdout.write(`median over ${runs} runs:\n`);
+    process.stdout.write(`  download only:  berth ${seconds(download)}  skopeo copy ${seconds(skopeo)}  ratio berth/peer ${(download / skopeo).toFixed(2)}\n`);
+    process.stdout.write(`  pull + unpack:  berth ${seconds(berth)}  skopeo copy + tar -xzf ${seconds(peer)}  ratio berth/peer ${(berth / peer).toFixed(2)}\n`);
+    process.stdout.write('  (ratio < 1 means berth is faster)\n');
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup();
   }

@@ -112,7 +112,7 @@ test('an unknown media type is refused before anything is written', async (t) =>
   assert.deepEqual(readdirSync(dir), []);
 });
 
-test('small files written concurrently keep the tar order where it matters', async (t) => {
+test('entries that replace earlier ones (create first, clear on EEXIST) keep the tar order', async (t) => {
   const dir = tempDir(t);
   const entries: Parameters<typeof tarBuffer>[0] = [];
   for (let index = 0; index < 300; index++) entries.push({ path: `d/f${index}`, type: 'file', body: `v1-${index}`, mode: 0o600 + (index % 2) * 0o44 });
@@ -124,11 +124,16 @@ test('small files written concurrently keep the tar order where it matters', asy
     { path: 'e', type: 'file', body: 'was a file' },
     { path: 'e', type: 'directory' },
     { path: 'e/inner', type: 'file', body: 'inner' },
+    { path: 'g/sub/x', type: 'file', body: 'gone' },
+    { path: 'g', type: 'file', body: 'dir replaced by a file' },
+    { path: 's', type: 'symlink', linkname: '/etc/passwd' },
+    { path: 's', type: 'file', body: 'symlink replaced by a file' },
+    { path: 'd/f9', type: 'link', linkname: 'd/f10' },
   );
   const dest = path.join(dir, 'layer');
   await unpackBuffer(await tarBuffer(entries), dest);
   for (let index = 0; index < 300; index++) {
-    if (index === 7 || index === 8) continue;
+    if (index === 7 || index === 8 || index === 9) continue;
     assert.equal(readFileSync(path.join(dest, `d/f${index}`), 'utf8'), `v1-${index}`);
     assert.equal(lstatSync(path.join(dest, `d/f${index}`)).mode & 0o777, 0o600 + (index % 2) * 0o44);
   }
@@ -136,5 +141,9 @@ test('small files written concurrently keep the tar order where it matters', asy
   assert.equal(readFileSync(path.join(dest, 'd/f7'), 'utf8'), 'v2-7');
   assert.equal(readlinkSync(path.join(dest, 'd/f8')), 'f9');
   assert.equal(readFileSync(path.join(dest, 'e/inner'), 'utf8'), 'inner');
+  assert.equal(readFileSync(path.join(dest, 'g'), 'utf8'), 'dir replaced by a file');
+  assert.ok(lstatSync(path.join(dest, 's')).isFile());
+  assert.equal(readFileSync(path.join(dest, 's'), 'utf8'), 'symlink replaced by a file');
+  assert.equal(lstatSync(path.join(dest, 'd/f9')).ino, lstatSync(path.join(dest, 'd/f10')).ino);
   assert.deepEqual(readdirSync(dir), ['layer']);
 });

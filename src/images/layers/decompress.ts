@@ -5,7 +5,7 @@
  * parse error.
  */
 import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, type ZlibOptions } from 'node:zlib';
 import { Decompress } from 'fzstd';
 
 /** Compression formats berth can read. */
@@ -53,9 +53,16 @@ export async function peekStream(source: AsyncIterable<Buffer | Uint8Array | str
   return { head: head.subarray(0, n), stream: rest() };
 }
 
+/** Output chunk size of gunzip. */
+const gunzipChunkBytes = 256 * 1024;
+
 async function* gunzip(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  const input = Readable.from(source, { objectMode: false });
-  const inflate = createGunzip();
+  const input = Readable.from(source, { objectMode: false, highWaterMark: gunzipChunkBytes });
+  // Large output chunks: each chunk is one thread-pool round trip and one pass through the
+  // consumers' async iterators; zlib's default 16 KiB made those dominate unpacking.
+  // A readable buffer of several chunks lets inflation run ahead on a pool thread while the
+  // main thread writes files.
+  const inflate = createGunzip({ chunkSize: gunzipChunkBytes, readableHighWaterMark: 4 * gunzipChunkBytes } as ZlibOptions);
   input.on('error', (err) => inflate.destroy(err));
   input.pipe(inflate);
   try {

@@ -9,7 +9,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, constants, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, rmSync, symlinkSync, utimesSync, writeSync, type Stats } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -68,11 +68,6 @@ function writeAll(fd: number, chunk: Buffer): void {
   let offset = 0;
   while (offset < chunk.length) offset += writeSync(fd, chunk, offset, chunk.length - offset);
 }
-
-/** Files up to this size are buffered and written concurrently. */
-const smallFileBytes = 256 * 1024;
-/** How many small-file writes may be in flight (libuv's pool has 4 threads; waits overlap beyond that). */
-const maxPending = 8;
 
 interface DirMeta {
   mode: number;
@@ -174,39 +169,24 @@ class LayerWriter {
     if (this.isRoot) lchownSync(file, uid, gid);
   }
 
-  /** Applies one entry. */
-  /** Small-file writes in flight, by relative path; at most `maxPending`. */
-  private readonly pending = new Map<string, Promise<void>>();
-  private pendingError: unknown;
-
-  /** Waits for every small-file write in flight and rethrows the first failure. */
-  async drain(): Promise<void> {
-    await Promise.allSettled(this.pending.values());
-    if (this.pendingError !== undefined) throw this.pendingError;
-  }
-
-  /** Waits for every write in flight without reporting failures (for cleanup after an error). */
-  async settle(): Promise<void> {
-    await Promise.allSettled(this.pending.values());
-  }
-
-  /** True when a write in flight is at `rel`, above it or below it (so ordering matters). */
-  private conflictsWithPending(rel: string): boolean {
-    for (const other of this.pending.keys()) {
-      if (other === rel || other.startsWith(`${rel}/`) || rel.startsWith(`${other}/`)) return true;
+  /**
+   * Runs `create` (which must fail with EEXIST rather than follow or overwrite anything); only
+   * when something is already there is it cleared and `create` tried again. Most entries are
+   * new, so this saves an lstat per entry.
+   */
+  private createFresh<T>(rel: string, create: () => T): T {
+    try {
+      return create();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    return false;
+    this.clear(rel, false);
+    return create();
   }
 
+  /** Applies one entry. Everything is synchronous: see the comment at the top of the file. */
   async apply(entry: TarStreamEntry): Promise<void> {
     const rel = this.normalize(entry.path);
-    const base = path.posix.basename(rel);
-    const parent = path.posix.dirname(rel) === '.' ? '' : path.posix.dirname(rel);
-    // Small files are written a few at a time (file creation waits on the disk, and the waits
-    // overlap); every other entry, and any file whose path touches one in flight, waits for
-    // them first, so the tar's order is kept wherever it could matter.
-    const small = entry.type === 'file' && entry.size <= smallFileBytes && !base.startsWith(whiteoutPrefix) && rel !== '';
-    if (!small || this.conflictsWithPending(rel)) await this.drain();
     if (rel === '') {
       if (entry.type !== 'directory') throw new EntryError(entry.path, 'the layer root must be a directory');
       this.setOwner(this.root, entry.uid, entry.gid);
@@ -214,35 +194,38 @@ class LayerWriter {
       this.collectXattrs('', entry);
       return;
     }
+    const slash = rel.lastIndexOf('/');
+    const base = slash === -1 ? rel : rel.slice(slash + 1);
+    const parent = slash === -1 ? '' : rel.slice(0, slash);
     if (base.startsWith(whiteoutPrefix)) return this.applyWhiteout(entry, parent, base);
     this.ensureDir(parent, entry.path);
     const full = this.full(rel);
     switch (entry.type) {
       case 'directory': {
-        if (!this.clear(rel, true)) mkdirSync(full, { mode: 0o755 });
+        let created = true;
+        try {
+          mkdirSync(full, { mode: 0o755 });
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+          created = false;
+        }
+        // An existing directory is kept (tar semantics); anything else there is replaced.
+        if (!created && !this.clear(rel, true)) mkdirSync(full, { mode: 0o755 });
         this.safeDirs.add(rel);
         this.setOwner(full, entry.uid, entry.gid);
         this.dirMeta.set(rel, { mode: entry.mode, mtime: entry.mtime });
         break;
       }
       case 'file': {
-        this.clear(rel, false);
-        if (small) {
-          const body: Buffer[] = [];
-          for await (const chunk of entry.body()) body.push(chunk);
-          const meta = { uid: entry.uid, gid: entry.gid, mode: entry.mode, mtime: entry.mtime };
-          const write = this.writeSmallFile(full, Buffer.concat(body), meta)
-            .catch((err: unknown) => { this.pendingError ??= err; })
-            .finally(() => this.pending.delete(rel));
-          this.pending.set(rel, write);
-          if (this.pending.size >= maxPending) await Promise.race(this.pending.values());
-          if (this.pendingError !== undefined) throw this.pendingError;
-          break;
-        }
-        // O_EXCL|O_NOFOLLOW: the path was just cleared, so anything there now is an attack or a bug.
-        const fd = openSync(full, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+        // O_EXCL|O_NOFOLLOW: a fresh inode, never opened through a symlink; anything already
+        // at the path makes the open fail, and is then cleared first.
+        const fd = this.createFresh(rel, () => openSync(full, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600));
         try {
-          for await (const chunk of entry.body()) writeAll(fd, chunk);
+          if (entry.size > 0) {
+            const body = entry.readBuffered();
+            if (body) writeAll(fd, body);
+            else for await (const chunk of entry.body()) writeAll(fd, chunk);
+          }
           if (this.isRoot) fchownSync(fd, entry.uid, entry.gid);
           fchmodSync(fd, entry.mode); // after chown, which clears setuid bits
           futimesSync(fd, entry.mtime, entry.mtime);
@@ -253,8 +236,7 @@ class LayerWriter {
       }
       case 'symlink': {
         if (entry.linkname === '') throw new EntryError(entry.path, 'symbolic link without a target');
-        this.clear(rel, false);
-        symlinkSync(entry.linkname, full);
+        this.createFresh(rel, () => symlinkSync(entry.linkname, full));
         this.setOwner(full, entry.uid, entry.gid);
         lutimesSync(full, entry.mtime, entry.mtime);
         break;
@@ -267,8 +249,7 @@ class LayerWriter {
         if (!stats) throw new EntryError(entry.path, `hard link target "${target}" is not in the layer`);
         if (stats.isDirectory()) throw new EntryError(entry.path, `hard link target "${target}" is a directory`);
         if (target === rel) break;
-        this.clear(rel, false);
-        linkSync(this.full(target), full);
+        this.createFresh(rel, () => linkSync(this.full(target), full));
         break;
       }
       case 'char':
@@ -284,19 +265,6 @@ class LayerWriter {
       }
     }
     this.collectXattrs(rel, entry);
-  }
-
-  private async writeSmallFile(full: string, body: Buffer, meta: { uid: number; gid: number; mode: number; mtime: number }): Promise<void> {
-    // Same guarantees as the synchronous path: a fresh inode, never through a symlink.
-    const handle = await open(full, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-    try {
-      if (body.length) await handle.writeFile(body);
-      if (this.isRoot) await handle.chown(meta.uid, meta.gid);
-      await handle.chmod(meta.mode);
-      await handle.utimes(meta.mtime, meta.mtime);
-    } finally {
-      await handle.close();
-    }
   }
 
   private async mknod(full: string, type: 'char' | 'block' | 'fifo', major: number, minor: number): Promise<void> {
@@ -404,14 +372,7 @@ export async function unpackLayer(input: NodeJS.ReadableStream, options: UnpackO
     }
     const reader = new ByteReader(hashed());
     const writer = new LayerWriter(temp, warn);
-    try {
-      for await (const entry of readTar(reader)) await writer.apply(entry);
-    } catch (err) {
-      // Nothing may still be writing into the temp dir when it is removed.
-      await writer.settle();
-      throw err;
-    }
-    await writer.drain();
+    for await (const entry of readTar(reader)) await writer.apply(entry);
     await reader.drain();
     await writer.finish();
     const diffId = `sha256:${hash.digest('hex')}`;
