@@ -3,7 +3,7 @@
  * package's parser costs most of a large project's load time (generator-based token stream,
  * a full Document model), so the common shape is read here in one pass over the text into
  * light nodes that YamlConverter walks like `yaml` nodes. Anything outside that shape (block
- * scalars, multi-line scalars, escapes, directives, several documents, complex keys, any
+ * scalars other than `|`, multi-line scalars, escapes, directives, several documents, complex keys, any
  * error) returns undefined, and the caller parses with `yaml` instead; so behaviour and error
  * messages stay those of the `yaml` path, only the common case gets faster.
  */
@@ -17,8 +17,8 @@ export const FAST_ALIAS = 4;
 /** One node of the light tree; field names match the `yaml` nodes YamlConverter reads. */
 export interface FastNode {
   kind: 1 | 2 | 3 | 4;
-  /** Start offset first, as in `yaml` node ranges. */
-  range: [number];
+  /** Offset where the node starts (what `range[0]` is for `yaml` nodes). */
+  start: number;
   anchor?: string;
   tag?: string;
   /** Mapping pairs or sequence items. */
@@ -27,7 +27,7 @@ export interface FastNode {
   value?: unknown;
   /** Scalar text as written (plain scalars), or the alias name. */
   source?: string;
-  type?: 'PLAIN' | 'QUOTE_SINGLE' | 'QUOTE_DOUBLE';
+  type?: 'PLAIN' | 'QUOTE_SINGLE' | 'QUOTE_DOUBLE' | 'BLOCK_LITERAL';
 }
 
 /** One mapping entry of the light tree. */
@@ -150,7 +150,7 @@ class Reader {
       if (text.charCodeAt(pos) !== DASH || !this.isBlank(pos + 1)) break;
     }
     if (this.indent > column) throw UNSUPPORTED;
-    return { kind: FAST_SEQ, range: [start], items };
+    return { kind: FAST_SEQ, start: start, items };
   }
 
   private mapping(start: number): FastNode {
@@ -166,7 +166,7 @@ class Reader {
       if (text.charCodeAt(pos) === DASH && this.isBlank(pos + 1)) break;
     }
     if (this.indent > column) throw UNSUPPORTED;
-    return { kind: FAST_MAP, range: [start], items };
+    return { kind: FAST_MAP, start: start, items };
   }
 
   /** Set by key(): the offset after the key's `:` and the spaces after it. */
@@ -236,13 +236,13 @@ class Reader {
       } else {
         // An empty value, which YAML reads as null ("" when tagged).
         if (inSequence && anchor === undefined && tag === undefined) throw UNSUPPORTED;
-        node = { kind: FAST_SCALAR, range: [pos], value: tag ? '' : null, source: '', type: 'PLAIN' };
+        node = { kind: FAST_SCALAR, start: pos, value: tag ? '' : null, source: '', type: 'PLAIN' };
       }
     } else if (c === 42) {
       if (anchor !== undefined || tag !== undefined) throw UNSUPPORTED;
       const end = this.wordEnd(pos + 1);
       if (end === pos + 1) throw UNSUPPORTED;
-      node = { kind: FAST_ALIAS, range: [pos], source: text.slice(pos + 1, end) };
+      node = { kind: FAST_ALIAS, start: pos, source: text.slice(pos + 1, end) };
       this.endLine(end);
     } else if (c === 91 || c === 123) {
       node = this.flow(pos);
@@ -251,6 +251,8 @@ class Reader {
       node = this.quoted(pos);
       if (tag) node.value = String(node.value);
       this.endLine(this.quotedEnd);
+    } else if (c === 124) {
+      node = this.literal(pos, column);
     } else if (c === DASH && this.isBlank(pos + 1) && inSequence) {
       if (anchor !== undefined || tag !== undefined) throw UNSUPPORTED;
       node = this.sequence(pos);
@@ -266,7 +268,7 @@ class Reader {
       let last = end;
       while (text.charCodeAt(last - 1) === SPACE) last--;
       const source = text.slice(pos, last);
-      node = tag ? { kind: FAST_SCALAR, range: [pos], value: source, source, type: 'PLAIN' } : plainScalar(source, pos);
+      node = tag ? { kind: FAST_SCALAR, start: pos, value: source, source, type: 'PLAIN' } : plainScalar(source, pos);
       this.endLine(end);
     }
     // A more indented line after a one-line value continues it (multi-line scalar) or is an error.
@@ -274,6 +276,59 @@ class Reader {
     if (anchor !== undefined) node.anchor = anchor;
     if (tag !== undefined) node.tag = tag;
     return node;
+  }
+
+  /**
+   * A literal block scalar (`|`, `|-`, `|+`) at `pos` whose parent sits at `column`. Folded
+   * scalars, indentation indicators and lines of only spaces longer than the content indent
+   * are left to the full parser. Leaves the reader on the next content line.
+   */
+  private literal(pos: number, column: number): FastNode {
+    const text = this.text;
+    let i = pos + 1;
+    const chomp = text.charCodeAt(i);
+    if (chomp === DASH || chomp === 43) i++;
+    const headerEnd = this.lineEndFrom(i);
+    let rest = i;
+    while (text.charCodeAt(rest) === SPACE) rest++;
+    if (rest < headerEnd && (text.charCodeAt(rest) !== HASH || rest === i)) throw UNSUPPORTED;
+    if (headerEnd >= this.length) throw UNSUPPORTED;
+    let lineStart = headerEnd + 1;
+    let contentIndent = -1;
+    let value = '';
+    let blankRun = '';
+    let blankMax = 0;
+    while (lineStart < this.length) {
+      let k = lineStart;
+      while (text.charCodeAt(k) === SPACE) k++;
+      const spaces = k - lineStart;
+      const atEnd = k >= this.length || text.charCodeAt(k) === NL;
+      if (atEnd) {
+        // A line of only spaces: an empty line of the scalar (if more follow inside it).
+        if (k >= this.length) break;
+        blankMax = Math.max(blankMax, spaces);
+        blankRun += '\n';
+        lineStart = k + 1;
+        continue;
+      }
+      if (contentIndent < 0) {
+        if (spaces <= column) break;
+        contentIndent = spaces;
+      }
+      if (spaces < contentIndent) break;
+      if (blankMax > contentIndent) throw UNSUPPORTED;
+      const end = this.lineEndFrom(k);
+      if (end >= this.length) throw UNSUPPORTED;
+      value += blankRun + text.slice(lineStart + contentIndent, end) + '\n';
+      blankRun = '';
+      blankMax = 0;
+      lineStart = end + 1;
+    }
+    if (contentIndent < 0 || blankMax > contentIndent) throw UNSUPPORTED;
+    if (chomp === DASH) value = value.slice(0, -1);
+    else if (chomp === 43) value += blankRun;
+    this.toContentLine(lineStart);
+    return { kind: FAST_SCALAR, start: pos, value, type: 'BLOCK_LITERAL' };
   }
 
   /** End of an anchor or alias name. */
@@ -288,13 +343,17 @@ class Reader {
   }
 
   /** A plain scalar may start with `c` at `pos`. */
-  private plainStart(pos: number, c: number): boolean {
+  private plainStart(pos: number, c: number, flow = false): boolean {
     switch (c) {
       case 44: case 91: case 93: case 123: case 125: case HASH: case 38: case 42: case 33:
       case 124: case 62: case 39: case 34: case 37: case 64: case 96: case NL:
         return false;
-      case DASH: case 63: case COLON:
-        return !this.isBlank(pos + 1);
+      case DASH: case 63: case COLON: {
+        // `-`, `?` and `:` start a plain scalar only before a character that is safe here.
+        if (this.isBlank(pos + 1)) return false;
+        const next = this.text.charCodeAt(pos + 1);
+        return !flow || !(next === 44 || next === 91 || next === 93 || next === 123 || next === 125);
+      }
       default:
         return pos < this.length;
     }
@@ -351,7 +410,7 @@ class Reader {
     }
     const after = text.charCodeAt(this.quotedEnd);
     if (this.quotedEnd < this.length && after !== SPACE && after !== NL && after !== COLON && after !== 44 && after !== 93 && after !== 125) throw UNSUPPORTED;
-    return { kind: FAST_SCALAR, range: [pos], value, type: quote === 34 ? 'QUOTE_DOUBLE' : 'QUOTE_SINGLE' };
+    return { kind: FAST_SCALAR, start: pos, value, type: quote === 34 ? 'QUOTE_DOUBLE' : 'QUOTE_SINGLE' };
   }
 
   private lineEndFrom(pos: number): number {
@@ -362,7 +421,7 @@ class Reader {
   /** Set by flow(): the offset after the closing bracket. */
   private flowEnd = 0;
 
-  /** A one-line flow sequence or mapping at `pos`; no properties or aliases inside. */
+  /** A one-line flow sequence or mapping at `pos`; aliases inside, but no anchors or tags. */
   private flow(pos: number): FastNode {
     const text = this.text;
     const isSeq = text.charCodeAt(pos) === 91;
@@ -371,7 +430,7 @@ class Reader {
     let i = this.skipFlowSpace(pos + 1);
     if (text.charCodeAt(i) === close) {
       this.flowEnd = i + 1;
-      return { kind: isSeq ? FAST_SEQ : FAST_MAP, range: [pos], items };
+      return { kind: isSeq ? FAST_SEQ : FAST_MAP, start: pos, items };
     }
     for (;;) {
       const item = this.flowScalarOrCollection(i);
@@ -396,7 +455,7 @@ class Reader {
       if (text.charCodeAt(i) === close) throw UNSUPPORTED;
     }
     this.flowEnd = i + 1;
-    return { kind: isSeq ? FAST_SEQ : FAST_MAP, range: [pos], items };
+    return { kind: isSeq ? FAST_SEQ : FAST_MAP, start: pos, items };
   }
 
   private skipFlowSpace(pos: number): number {
@@ -411,12 +470,19 @@ class Reader {
     const text = this.text;
     const c = text.charCodeAt(pos);
     if (c === 91 || c === 123) return this.flow(pos);
+    if (c === 42) {
+      // An alias, as in `<<: [*a, *b]`.
+      const end = this.wordEnd(pos + 1);
+      if (end === pos + 1) throw UNSUPPORTED;
+      this.flowEnd = end;
+      return { kind: FAST_ALIAS, start: pos, source: this.text.slice(pos + 1, end) };
+    }
     if (c === 34 || c === 39) {
       const node = this.quoted(pos);
       this.flowEnd = this.quotedEnd;
       return node;
     }
-    if (!this.plainStart(pos, c)) throw UNSUPPORTED;
+    if (!this.plainStart(pos, c, true)) throw UNSUPPORTED;
     const end = this.plainEnd(pos, true);
     let last = end;
     while (text.charCodeAt(last - 1) === SPACE) last--;
@@ -427,7 +493,7 @@ class Reader {
 
 /** A plain scalar resolved as the YAML 1.2 core schema does (the `yaml` package's default). */
 function plainScalar(source: string, pos: number): FastNode {
-  return { kind: FAST_SCALAR, range: [pos], value: resolvePlain(source), source, type: 'PLAIN' };
+  return { kind: FAST_SCALAR, start: pos, value: resolvePlain(source), source, type: 'PLAIN' };
 }
 
 function resolvePlain(source: string): unknown {

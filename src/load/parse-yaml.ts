@@ -1,12 +1,12 @@
 /**
- * YAML text to plain data with the place of every value. Built on `yaml`'s document API
- * (not toJS) so that each value keeps its file, line and column, merge tags survive and
- * interpolation can run per scalar while the position is still known.
+ * YAML text to plain data with the place of every value. The common block-style shape is
+ * read by fast-yaml.ts; everything else (and every error) goes through `yaml`'s document API
+ * (not toJS). Either way each value keeps its file, line and column, merge tags survive and
+ * interpolation runs per scalar while the position is still known.
  */
 import { LineCounter, parseAllDocuments, isScalar } from 'yaml';
 import { ComposeFileError } from '../errors.js';
 import { fastParseYaml } from './fast-yaml.js';
-import { crosscheck } from './crosscheck-tmp.js';
 import { isMapping, type Place } from './source-meta.js';
 import { YamlConverter } from './yaml-converter.js';
 
@@ -49,14 +49,7 @@ export function parseYaml(text: string, options: ParseYamlOptions): ParsedDocume
     });
   }
   const fast = options.fullParser ? undefined : parseFast(text, options);
-  if (fast && process.env.BERTH_YAML_CHECK) {
-    let full;
-    try { full = parseYaml(text, { ...options, fullParser: true }); } catch (e) { crosscheck(text, 'FAST OK, FULL ERROR ' + (e as Error).message, 0); throw e; }
-    const again = parseFast(text, options);
-    crosscheck(text, again?.[0].data, full[0].data);
-  }
   if (fast) return fast;
-  if (process.env.BERTH_YAML_CHECK) crosscheck(text, 'FALLBACK', 'FALLBACK');
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: false, prettyErrors: false, strict: true });
   const list = Array.isArray(docs) ? docs : [];
@@ -116,7 +109,7 @@ function parseFast(text: string, options: ParseYamlOptions): ParsedDocument[] | 
     const converter = new YamlConverter(options, at);
     const data = converter.convert(root, []);
     if (!isMapping(data)) return undefined;
-    return [{ data, place: at(root.range[0]), hasResets: converter.resets }];
+    return [{ data, place: at(root.start), hasResets: converter.resets }];
   } catch {
     return undefined;
   }

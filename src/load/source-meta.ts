@@ -1,6 +1,6 @@
 /**
  * Positions of values in loaded compose data, kept beside the plain data rather than in it:
- * every mapping and sequence has a side table (a WeakMap entry) with the place of each child
+ * every mapping and sequence has a side table (under a hidden symbol key) with the place of each child
  * value, so merging can move places along with values and the data itself stays plain JSON.
  */
 import type { VariableUse } from './types.js';
@@ -25,21 +25,25 @@ export interface ContainerMeta {
   tags?: Map<string | number, MergeTag>;
 }
 
-const metas = new WeakMap<object, ContainerMeta>();
+// The side table hangs on the container under a non-enumerable symbol: invisible to
+// Object.keys, JSON and spreads, and much cheaper for the garbage collector than a WeakMap
+// entry per container (a large project has hundreds of thousands of them).
+const META = Symbol('berth.sourceMeta');
+type WithMeta = { [META]?: ContainerMeta };
 
 /** The side table of `container`, created on first use. */
 export function metaOf(container: object): ContainerMeta {
-  let meta = metas.get(container);
+  let meta = (container as WithMeta)[META];
   if (!meta) {
     meta = { places: new Map() };
-    metas.set(container, meta);
+    Object.defineProperty(container, META, { value: meta, writable: true, configurable: true });
   }
   return meta;
 }
 
 /** Place of the child `key` of `container`, if recorded. */
 export function placeOf(container: object, key: string | number): Place | undefined {
-  return metas.get(container)?.places.get(key);
+  return (container as WithMeta)[META]?.places.get(key);
 }
 
 /** Records the place of the child `key` of `container`. */
@@ -49,7 +53,7 @@ export function setPlace(container: object, key: string | number, place: Place |
 
 /** The merge tag (`!reset`, `!override`) written on the child `key`, if any. */
 export function tagOf(container: object, key: string | number): MergeTag | undefined {
-  return metas.get(container)?.tags?.get(key);
+  return (container as WithMeta)[META]?.tags?.get(key);
 }
 
 /** Records a merge tag on the child `key` of `container`. */
@@ -89,7 +93,7 @@ export function cloneWithPlaces<T>(value: T, via?: string): T {
 
 /** Copies the place and tag of one child from `from[fromKey]` to `to[toKey]`. */
 export function copyEntry(from: object, fromKey: string | number, to: object, toKey: string | number, via?: string): void {
-  const meta = metas.get(from);
+  const meta = (from as WithMeta)[META];
   if (!meta) return;
   const place = meta.places.get(fromKey);
   if (place) metaOf(to).places.set(toKey, via && !place.via ? { ...place, via } : place);

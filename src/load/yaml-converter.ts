@@ -14,7 +14,7 @@ import { metaOf, placeOf, setPlace, setTag, type Place } from './source-meta.js'
 export const MAX_ALIAS_EXPANSION = 250_000;
 
 // The converter walks both `yaml` nodes and the light nodes of fast-yaml.ts (field names match).
-type Node = { range?: readonly number[] | null; anchor?: string; tag?: string };
+type Node = { range?: readonly number[] | null; start?: number; anchor?: string; tag?: string };
 type Scalar = Node & { value: unknown; source?: string; type?: string };
 type Alias = Node & { source: string };
 type Collection<T> = Node & { items: T[] };
@@ -86,7 +86,7 @@ export class YamlConverter {
   private withAlias<T>(alias: Alias, use: (target: Node) => T): T {
     const target = this.anchors.get(alias.source);
     if (!target) {
-      const place = this.at(alias.range?.[0] ?? 0);
+      const place = this.placeOf(alias);
       throw new ComposeFileError(`unknown YAML alias "*${alias.source}"`, {
         source: { file: place.file, line: place.line, column: place.column, path: '' },
         hint: `define "&${alias.source}" before using it`,
@@ -101,8 +101,8 @@ export class YamlConverter {
   }
 
   private placeOf(node: unknown): Place {
-    const range = (node as Node | null)?.range;
-    return this.at(range?.[0] ?? 0);
+    const start = (node as Node | null)?.start ?? (node as Node | null)?.range?.[0];
+    return this.at(start ?? 0);
   }
 
   private mapping(node: { items: { key: unknown; value: unknown }[] }, path: (string | number)[]): Record<string, unknown> {
@@ -116,9 +116,9 @@ export class YamlConverter {
         continue;
       }
       const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
-      const keyPlace = this.placeOf(keyNode);
       if (Object.hasOwn(out, key)) {
-        const first = this.keyLines.get(out)?.get(key) ?? placeOf(out, key)?.line ?? 0;
+        const keyPlace = this.placeOf(keyNode);
+        const first = this.firstKeyLine(node.items, key);
         throw new ComposeFileError(`duplicate key "${key}" in "${this.options.file}" (first on line ${first}, again on line ${keyPlace.line})`, {
           source: { file: keyPlace.file, line: keyPlace.line, column: keyPlace.column, path: formatPath([...path, key]) },
           hint: 'remove one of them; YAML mappings cannot repeat a key',
@@ -130,12 +130,10 @@ export class YamlConverter {
         setTag(out, key, tag);
         if (tag === 'reset') this.resets = true;
       }
-      const { value, place } = this.child(pair.value, path, pair.value ? this.placeOf(pair.value) : keyPlace);
+      const { value, place } = this.child(pair.value, path, this.placeOf(pair.value ?? keyNode));
       places.set(key, place);
       out[key] = value;
       path.pop();
-      // Key lines are kept only when they differ from the value's line, to report duplicates.
-      if (place.line !== keyPlace.line) this.rememberKeyLine(out, key, keyPlace.line);
     }
     if (merged) {
       // Keys written in the mapping win over merged ones; among merged sources, the first wins.
@@ -148,11 +146,14 @@ export class YamlConverter {
     return out;
   }
 
-  private readonly keyLines = new WeakMap<object, Map<string, number>>();
-  private rememberKeyLine(out: object, key: string, line: number): void {
-    let lines = this.keyLines.get(out);
-    if (!lines) this.keyLines.set(out, (lines = new Map()));
-    lines.set(key, line);
+  /** Line of the first `key` of a mapping, looked up only when a duplicate is found (rare). */
+  private firstKeyLine(items: { key: unknown }[], key: string): number {
+    for (const pair of items) {
+      const keyNode = pair.key;
+      if (isScalar(keyNode) && keyNode.value === '<<' && keyNode.type === 'PLAIN') continue;
+      if ((isScalar(keyNode) ? String(keyNode.value) : String(keyNode)) === key) return this.placeOf(keyNode).line;
+    }
+    return 0;
   }
 
   private collectMerge(value: unknown, path: (string | number)[], merged: Map<string, { value: unknown; place: Place }>): void {
