@@ -62,20 +62,17 @@ export class ByteReader {
     await this.fill(n);
     if (this.buffered === 0 && this.ended) return undefined;
     if (this.buffered < n) throw new TarFormatError('unexpected end of tar stream');
-    if (this.chunks[0].length >= n) return this.take(n);
-    const parts: Buffer[] = [];
-    let left = n;
-    while (left > 0) {
-      const part = this.take(left);
-      parts.push(part);
-      left -= part.length;
-    }
-    return Buffer.concat(parts, n);
+    return this.takeExact(n);
   }
 
   /** Exactly `n` bytes if that many are buffered already, else undefined (nothing is consumed then). */
   takeBuffered(n: number): Buffer | undefined {
     if (this.buffered < n) return undefined;
+    return this.takeExact(n);
+  }
+
+  /** Takes `n` buffered bytes (the caller checked they are there), joining chunks only when needed. */
+  private takeExact(n: number): Buffer {
     if (this.chunks[0].length >= n) return this.take(n);
     const parts: Buffer[] = [];
     let left = n;
