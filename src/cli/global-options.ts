@@ -15,6 +15,11 @@ export interface GlobalOptions {
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
+/** Global flags that take a value as the next argument (for finding the command name early). */
+export const globalFlagsWithValue: ReadonlySet<string> = new Set([
+  '-f', '--file', '-p', '--project-name', '--profile', '--env-file', '--project-directory', '--ansi', '--progress', '--runtime',
+]);
+
 /** Adds the global flags to the root command. */
 export function addGlobalOptions(program: Command): Command {
   return program

@@ -5,7 +5,7 @@ import { buildProgram } from './program.js';
 
 /** Runs berth with `argv` (as process.argv) and sets the process exit code. */
 export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   program.exitOverride();
   try {
     await program.parseAsync(argv);

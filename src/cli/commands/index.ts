@@ -1,32 +1,24 @@
-/** Every berth command, in the order `berth --help` lists them. Add one line per command. */
+/**
+ * Every berth command, in the order `berth --help` lists them. Each entry loads its module on
+ * demand, so `berth config` never pays for loading the image or runtime code.
+ */
 import type { Command } from 'commander';
-import { registerVersion } from './version.js';
-import { registerConfig } from './config.js';
-import { registerGraph } from './graph.js';
-import { registerLoad } from './load.js';
-import { registerSave } from './save.js';
-import { registerImport } from './import.js';
-import { registerPull } from './pull.js';
-import { registerPush } from './push.js';
-import { registerImages } from './images.js';
-import { registerRmi } from './rmi.js';
-import { registerImage } from './image.js';
-import { registerLogin } from './login.js';
-import { registerLogout } from './logout.js';
 
-/** Registration functions of all commands. */
-export const commandRegistrations: ReadonlyArray<(program: Command) => void> = [
-  registerVersion,
-  registerConfig,
-  registerGraph,
-  registerLoad,
-  registerSave,
-  registerImport,
-  registerPull,
-  registerPush,
-  registerImages,
-  registerRmi,
-  registerImage,
-  registerLogin,
-  registerLogout,
+type Registration = (program: Command) => void;
+
+/** Command name → loader of its registration function. Add one line per command. */
+export const commandModules: ReadonlyArray<readonly [string, () => Promise<Registration>]> = [
+  ['version', async () => (await import('./version.js')).registerVersion],
+  ['config', async () => (await import('./config.js')).registerConfig],
+  ['graph', async () => (await import('./graph.js')).registerGraph],
+  ['load', async () => (await import('./load.js')).registerLoad],
+  ['save', async () => (await import('./save.js')).registerSave],
+  ['import', async () => (await import('./import.js')).registerImport],
+  ['pull', async () => (await import('./pull.js')).registerPull],
+  ['push', async () => (await import('./push.js')).registerPush],
+  ['images', async () => (await import('./images.js')).registerImages],
+  ['rmi', async () => (await import('./rmi.js')).registerRmi],
+  ['image', async () => (await import('./image.js')).registerImage],
+  ['login', async () => (await import('./login.js')).registerLogin],
+  ['logout', async () => (await import('./logout.js')).registerLogout],
 ];
