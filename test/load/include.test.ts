@@ -29,12 +29,12 @@ test('relative paths of an included file are rebased onto the project directory'
 
 test('long form: project_directory and env_file', async (t) => {
   const loaded = await loadFixture(t, {
-    'compose.yaml': 'include:\n  - path: defs/compose.yaml\n    project_directory: work\n    env_file: defs/inc.env\n',
+    'compose.yaml': 'include:\n  - path: defs/compose.yaml\n    project_directory: app-root\n    env_file: defs/inc.env\n',
     'defs/compose.yaml': 'services:\n  app:\n    image: "app:${TAG}"\n    build: ./ctx\n',
     'defs/inc.env': 'TAG=from-include-env\n',
   });
   assert.equal(services(loaded).app.image, 'app:from-include-env');
-  assert.equal(services(loaded).app.build, './work/ctx');
+  assert.equal(services(loaded).app.build, './app-root/ctx');
 });
 
 test('the included project reads .env from its own directory; the includer\'s variables win', async (t) => {
