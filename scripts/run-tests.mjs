@@ -5,7 +5,8 @@ import { readdirSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
-const root = path.resolve('dist/test');
+// BERTH_DIST names another build output (e.g. `tsc --outDir dist-net`) for parallel work.
+const root = path.resolve(process.env.BERTH_DIST ?? 'dist', 'test');
 const filters = process.argv.slice(2);
 const files = [];
 (function walk(dir) {

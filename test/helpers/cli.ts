@@ -1,6 +1,7 @@
 /** Runs the built berth CLI as a child process, the way users run it. */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { packageRoot } from '../../src/paths.js';
 
 /** Result of one CLI run. */
@@ -10,8 +11,8 @@ export interface CliResult {
   stderr: string;
 }
 
-/** The path of the `berth` entry script. */
-export const berthBin = path.join(packageRoot, 'bin', 'berth.js');
+/** The `berth` entry script compiled alongside this helper (same build output as the test). */
+export const berthBin = path.join(path.dirname(fileURLToPath(import.meta.url)), 'berth-entry.js');
 
 /** Runs `berth ...args` in `cwd` with extra environment variables; `input` goes to stdin. */
 export function runBerth(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): CliResult {
