@@ -114,6 +114,8 @@ export interface ContainerRecord {
   image: string;
   /** Manifest digest of the image the container was created from. */
   imageDigest: string;
+  /** Image id (config digest) it was created from: image gc keeps its layers while the container exists. */
+  imageId?: string;
   /** ISO creation time. */
   created: string;
   bundle: string;

@@ -1,0 +1,348 @@
+/**
+ * Applying: `up` and `down`. Networks and volumes first, then services in dependency order with
+ * independent services in parallel; a service starts once its dependencies reached their
+ * depends_on condition. `down` stops dependents before their dependencies.
+ */
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { ApplyError, BerthError } from '../errors.js';
+import { imagesInUse } from '../images/index.js';
+import { buildGraph } from '../graph/index.js';
+import { runRoot } from '../paths.js';
+import type { Engine } from './engine.js';
+import { resolveServiceImage, serviceImageRef } from './lifecycle.js';
+import { planProject, type Plan } from './plan.js';
+import { listRecords, readRunInfo, writeProjectRecord, projectDir } from './records.js';
+import type { ContainerRecord, ObservedContainer, PlannedAction, Project, Service } from './types.js';
+
+/** Options of `up` (and `create`, which is `up` with noStart). */
+export interface UpOptions {
+  detach?: boolean;
+  /** Wait for services to be running/healthy (or one-shots to have exited 0). */
+  wait?: boolean;
+  /** Seconds to wait with `wait` (default: no limit). */
+  waitTimeout?: number;
+  noStart?: boolean;
+  /** always, missing, never, build, policy (default). */
+  pull?: string;
+  /** Stop timeout in seconds for containers being recreated or removed. */
+  timeout?: number;
+  forceRecreate?: boolean;
+  noRecreate?: boolean;
+  noDeps?: boolean;
+  removeOrphans?: boolean;
+  scale?: Record<string, number>;
+  renewAnonVolumes?: boolean;
+  alwaysRecreateDeps?: boolean;
+  /** Plan only: change nothing. */
+  dryRun?: boolean;
+  /** Services to converge (their dependencies too, unless noDeps); default all. */
+  services?: string[];
+}
+
+/** What `up` did. */
+export interface UpResult {
+  plan: Plan;
+  /** Services that were converged. */
+  services: string[];
+}
+
+/** Options of `down`. */
+export interface DownOptions {
+  /** Stop timeout in seconds (default each container's stop_grace_period). */
+  timeout?: number;
+  /** Remove named volumes of the project and anonymous volumes of its containers. */
+  volumes?: boolean;
+  /** Remove images: `local` (built ones without an image name) or `all`. */
+  rmi?: 'local' | 'all';
+  removeOrphans?: boolean;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The services to converge: the named ones plus their dependencies (unless noDeps), all when none are named. */
+export function selectServices(project: Project, names: readonly string[] | undefined, noDeps: boolean | undefined): string[] {
+  if (!names || names.length === 0) return [...project.services.keys()];
+  for (const name of names) {
+    if (!project.services.has(name)) {
+      throw new BerthError(`no such service: "${name}"`, { hint: `services are ${[...project.services.keys()].map((n) => `"${n}"`).join(', ')}` });
+    }
+  }
+  const graph = buildGraph(project);
+  const selected = new Set(names);
+  if (!noDeps) for (const name of names) for (const dep of graph.dependencies(name)) if (project.services.has(dep)) selected.add(dep);
+  return [...selected];
+}
+
+function networkKeys(project: Project, services: readonly string[]): string[] {
+  const keys = new Set<string>();
+  for (const name of services) {
+    const service = project.services.get(name)!;
+    if (service.network_mode) continue;
+    for (const key of Object.keys(service.networks ?? { default: null })) if (project.networks.has(key)) keys.add(key);
+  }
+  return [...keys].sort();
+}
+
+function volumeKeys(project: Project, services: readonly string[]): string[] {
+  const keys = new Set<string>();
+  for (const name of services) {
+    for (const mount of project.services.get(name)!.volumes ?? []) {
+      if (mount.type === 'volume' && mount.source && project.volumes.has(mount.source)) keys.add(mount.source);
+    }
+  }
+  return [...keys].sort();
+}
+
+/** Converges the project. */
+export async function up(engine: Engine, project: Project, options: UpOptions = {}): Promise<UpResult> {
+  return engine.withProjectLock(project.name, async () => {
+    const graph = buildGraph(project);
+    const services = selectServices(project, options.services, options.noDeps);
+    const named = options.services?.length ? options.services : undefined;
+    if (options.dryRun) {
+      const imageDigests = new Map<string, string | undefined>();
+      for (const name of services) imageDigests.set(name, (await engine.store.resolve(serviceImageRef(project, project.services.get(name)!)))?.manifestDigest);
+      const plan = planProject(project, graph.startOrder, await engine.observe(project.name), { ...options, services, named, imageDigests });
+      engine.emit(project.name, { type: 'plan', actions: plan.actions, orphans: plan.orphans, time: Date.now() });
+      return { plan, services };
+    }
+    await engine.cleanupPending(project.name);
+    writeProjectRecord({ name: project.name, workingDir: project.workingDir, configFiles: [...project.configFiles], updated: new Date().toISOString() }, engine.env);
+    const sink = (event: Parameters<NonNullable<Engine['events']>>[0]) => engine.emit(project.name, event);
+    await engine.network.ensureNetworks(project, networkKeys(project, services), sink);
+    await engine.volumes.ensureProjectVolumes(project, volumeKeys(project, services), sink);
+    const imageDigests = new Map<string, string | undefined>();
+    await Promise.all(services.map(async (name) => {
+      imageDigests.set(name, (await resolveServiceImage(engine, project, project.services.get(name)!, options.pull)).manifestDigest);
+    }));
+    const observed = await engine.observe(project.name);
+    const plan = planProject(project, graph.startOrder, observed, { ...options, services, named, imageDigests });
+    engine.emit(project.name, { type: 'plan', actions: plan.actions, orphans: plan.orphans, time: Date.now() });
+    if (options.removeOrphans && plan.orphans.length) {
+      const orphans = observed.filter((c) => plan.orphans.includes(c.record.name));
+      await Promise.all(orphans.map(async (c) => {
+        await engine.stopContainer(c.record, { timeoutMs: timeoutMs(options.timeout) });
+        await engine.removeContainer(c.record);
+      }));
+    }
+    await applyServices(engine, project, services, plan, observed, options);
+    if (!options.noStart && plan.actions.some((a) => a.kind !== 'remove')) await engine.ensureSupervisor(project.name).catch(() => undefined);
+    if (options.wait && !options.noStart) await waitForServices(engine, project, services, options.waitTimeout);
+    return { plan, services };
+  });
+}
+
+function timeoutMs(seconds: number | undefined): number | undefined {
+  return seconds === undefined ? undefined : seconds * 1000;
+}
+
+async function applyServices(engine: Engine, project: Project, services: string[], plan: Plan, observed: ObservedContainer[], options: UpOptions): Promise<void> {
+  const selected = new Set(services);
+  const tasks = new Map<string, Promise<void>>();
+  const run = (name: string): Promise<void> => {
+    let task = tasks.get(name);
+    if (!task) {
+      task = (async () => {
+        const service = project.services.get(name)!;
+        for (const [dep, dependency] of Object.entries(service.depends_on ?? {})) {
+          if (!selected.has(dep)) continue;
+          try {
+            await run(dep);
+            if (!options.noStart) await waitForCondition(engine, project, name, dep, dependency.condition);
+          } catch (err) {
+            if (dependency.required === false) {
+              engine.emit(project.name, { type: 'container', action: 'waiting', service: name, name, time: Date.now(), detail: `optional dependency "${dep}" failed: ${(err as Error).message}` });
+              continue;
+            }
+            throw new ApplyError(`service "${name}" cannot start: dependency "${dep}" failed`, 'depends_on', name, { cause: err });
+          }
+        }
+        await applyService(engine, project, service, plan.actions.filter((a) => a.service === name), observed, options);
+      })();
+      tasks.set(name, task);
+    }
+    return task;
+  };
+  const results = await Promise.allSettled(services.map(run));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    // Prefer the root cause over "dependency failed" wrappers.
+    const roots = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason).filter((e) => !(e instanceof ApplyError && e.step === 'depends_on'));
+    throw roots[0] ?? failed.reason;
+  }
+}
+
+async function applyService(engine: Engine, project: Project, service: Service, actions: PlannedAction[], observed: ObservedContainer[], options: UpOptions): Promise<void> {
+  const find = (name: string) => observed.find((c) => c.record.name === name);
+  const stopMs = timeoutMs(options.timeout);
+  await Promise.all(actions.filter((a) => a.kind === 'remove').map(async (action) => {
+    const container = find(action.name);
+    if (!container) return;
+    await engine.stopContainer(container.record, { timeoutMs: stopMs });
+    await engine.removeContainer(container.record, { volumes: true });
+  }));
+  await Promise.all(actions.filter((a) => a.kind !== 'remove').map(async (action) => {
+    const container = find(action.name);
+    let record: ContainerRecord | undefined = container?.record;
+    if (action.kind === 'noop') return;
+    if (action.kind === 'recreate' && container) {
+      engine.emit(project.name, { type: 'container', action: 'recreate', service: service.name, name: action.name, time: Date.now(), reasons: action.reasons });
+      await engine.stopContainer(container.record, { timeoutMs: stopMs });
+      await engine.removeContainer(container.record, { volumes: options.renewAnonVolumes });
+      record = await engine.createContainer(project, service, action.number, { pull: 'missing', previous: options.renewAnonVolumes ? undefined : container.record });
+    } else if (action.kind === 'create') {
+      record = await engine.createContainer(project, service, action.number, { pull: 'missing' });
+    }
+    if (!options.noStart && record) await engine.startContainer(record);
+  }));
+}
+
+/** Waits until dependency `dep` of `dependent` reaches `condition` (started, healthy, completed successfully). */
+async function waitForCondition(engine: Engine, project: Project, dependent: string, dep: string, condition: string): Promise<void> {
+  if (condition === 'service_started') return;
+  engine.emit(project.name, { type: 'container', action: 'waiting', service: dependent, name: dependent, time: Date.now(), detail: `${dep} ${condition === 'service_healthy' ? 'healthy' : 'completed'}` });
+  if (condition === 'service_healthy') await engine.ensureSupervisor(project.name).catch(() => undefined);
+  const announced = new Set<string>();
+  for (let attempt = 0; ; attempt++) {
+    const containers = (await engine.observe(project.name)).filter((c) => c.record.service === dep);
+    if (containers.length === 0) throw new BerthError(`service "${dep}" has no container`);
+    if (condition === 'service_healthy') {
+      const missing = containers.find((c) => !c.record.healthcheck);
+      if (missing) throw new BerthError(`container "${missing.record.name}" has no healthcheck configured`, { hint: `give service "${dep}" a healthcheck, or use condition service_started` });
+      const bad = containers.find((c) => c.run.health?.status === 'unhealthy' || (c.status === 'exited' && !c.run.restartingAt));
+      if (bad) throw new BerthError(`container "${bad.record.name}" is ${bad.status === 'exited' ? `exited (${bad.exitCode ?? '?'})` : 'unhealthy'}`, { hint: `see its output with "berth logs ${dep}"` });
+      for (const c of containers) {
+        if (c.run.health?.status === 'healthy' && !announced.has(c.record.name)) {
+          announced.add(c.record.name);
+          engine.emit(project.name, { type: 'container', action: 'healthy', service: dep, name: c.record.name, time: Date.now() });
+        }
+      }
+      if (containers.every((c) => c.run.health?.status === 'healthy')) return;
+    } else if (condition === 'service_completed_successfully') {
+      if (containers.every((c) => c.status === 'exited' || c.status === 'created' && c.run.finishedAt)) {
+        const failed = containers.find((c) => (c.exitCode ?? c.run.exitCode) !== 0);
+        if (failed) throw new BerthError(`service "${dep}" did not complete successfully: container "${failed.record.name}" exited with code ${failed.exitCode ?? failed.run.exitCode ?? '?'}`, { hint: `see its output with "berth logs ${dep}"` });
+        for (const c of containers) engine.emit(project.name, { type: 'container', action: 'exited', service: dep, name: c.record.name, time: Date.now(), exitCode: 0 });
+        return;
+      }
+    } else return;
+    await sleep(Math.min(50 * (attempt + 1), 250));
+  }
+}
+
+/** `up --wait`: every container running (healthy if it has a healthcheck), or a one-shot that exited 0. */
+export async function waitForServices(engine: Engine, project: Project, services: readonly string[], timeoutSeconds?: number): Promise<void> {
+  const deadline = timeoutSeconds ? Date.now() + timeoutSeconds * 1000 : Infinity;
+  const wanted = new Set(services);
+  const announced = new Set<string>();
+  for (let attempt = 0; ; attempt++) {
+    const containers = (await engine.observe(project.name)).filter((c) => wanted.has(c.record.service));
+    let pending: ObservedContainer | undefined;
+    for (const c of containers) {
+      const restarts = c.record.restart.name === 'always' || c.record.restart.name === 'unless-stopped';
+      if (c.status === 'running' || c.status === 'paused') {
+        if (c.record.healthcheck) {
+          if (c.run.health?.status === 'unhealthy') throw new BerthError(`container "${c.record.name}" is unhealthy`, { hint: `see its output with "berth logs ${c.record.service}"` });
+          if (c.run.health?.status !== 'healthy') pending ??= c;
+          else if (!announced.has(c.record.name)) {
+            announced.add(c.record.name);
+            engine.emit(project.name, { type: 'container', action: 'healthy', service: c.record.service, name: c.record.name, time: Date.now() });
+          }
+        }
+      } else if (c.status === 'exited' && (c.exitCode ?? c.run.exitCode) === 0 && !restarts) {
+        // A one-shot job that finished: success.
+      } else if (c.status === 'exited' && !c.run.restartingAt && !(restarts && !c.run.stoppedByUser && Date.now() - Date.parse(c.run.finishedAt ?? '') < 2000)) {
+        throw new BerthError(`container "${c.record.name}" exited with code ${c.exitCode ?? c.run.exitCode ?? '?'}`, { hint: `see its output with "berth logs ${c.record.service}"` });
+      } else pending ??= c;
+    }
+    if (!pending) return;
+    if (Date.now() > deadline) {
+      throw new BerthError(`timed out after ${timeoutSeconds} s waiting for container "${pending.record.name}" (${pending.status}${pending.run.health ? `, ${pending.run.health.status}` : ''})`, { hint: 'raise --wait-timeout, or check "berth ps" and "berth logs"' });
+    }
+    await sleep(Math.min(100 * (attempt + 1), 500));
+  }
+}
+
+/** Stop order from the records: a service is stopped once every service depending on it is. */
+function stopWaves(records: readonly ContainerRecord[]): string[][] {
+  const services = [...new Set(records.map((r) => r.service))].sort();
+  const dependents = new Map<string, Set<string>>(services.map((s) => [s, new Set<string>()]));
+  for (const record of records) for (const dep of Object.keys(record.dependsOn ?? {})) dependents.get(dep)?.add(record.service);
+  const waves: string[][] = [];
+  const done = new Set<string>();
+  while (done.size < services.length) {
+    let wave = services.filter((s) => !done.has(s) && [...dependents.get(s)!].every((d) => done.has(d) || d === s));
+    if (wave.length === 0) wave = services.filter((s) => !done.has(s)); // a cycle cannot happen, but never loop forever
+    for (const s of wave) done.add(s);
+    waves.push(wave);
+  }
+  return waves;
+}
+
+/** Stops and removes a project's containers, then its networks (and volumes and images when asked). */
+export async function down(engine: Engine, projectOrName: Project | string, options: DownOptions = {}): Promise<void> {
+  const project = typeof projectOrName === 'string' ? undefined : projectOrName;
+  const name = typeof projectOrName === 'string' ? projectOrName : projectOrName.name;
+  await engine.withProjectLock(name, async () => {
+    await engine.cleanupPending(name);
+    const observed = await engine.observe(name, { oneoff: true });
+    const known = project ? new Set([...project.services.keys(), ...project.disabledServices.keys()]) : undefined;
+    const targets = observed.filter((c) => !known || c.record.oneoff || known.has(c.record.service) || options.removeOrphans);
+    await stopContainers(engine, targets, { timeoutMs: timeoutMs(options.timeout) });
+    await Promise.all(targets.map((c) => engine.removeContainer(c.record, { volumes: options.volumes })));
+    const left = listRecords(name, engine.env);
+    const sink = (event: Parameters<NonNullable<Engine['events']>>[0]) => engine.emit(name, event);
+    await engine.network.removeNetworks(project ?? { name }, sink);
+    if (options.volumes && project) {
+      for (const volume of project.volumes.values()) {
+        if (volume.external) continue;
+        await Promise.resolve(engine.volumes.remove(volume.name)).then(
+          () => engine.emit(name, { type: 'volume', action: 'remove', name: volume.name, time: Date.now() }),
+          () => undefined,
+        );
+      }
+    }
+    if (options.rmi && project) await removeProjectImages(engine, project, options.rmi);
+    if (left.length === 0) {
+      await engine.stopSupervisor(name).catch(() => undefined);
+      rmSync(path.join(projectDir(name, engine.env), 'project.json'), { force: true });
+      rmSync(path.join(runRoot(engine.env), 'projects', name), { recursive: true, force: true });
+    }
+  });
+}
+
+async function removeProjectImages(engine: Engine, project: Project, mode: 'local' | 'all'): Promise<void> {
+  const inUse = await imagesInUse();
+  const refs = new Set<string>();
+  for (const service of [...project.services.values(), ...project.disabledServices.values()]) {
+    if (mode === 'local' && service.image) continue;
+    refs.add(serviceImageRef(project, service));
+  }
+  for (const ref of refs) {
+    const image = await engine.store.resolve(ref);
+    if (!image || (inUse.get(image.id)?.length ?? 0) > 0) continue;
+    await engine.store.removeRef(ref).catch(() => undefined);
+  }
+  await engine.store.gc({ inUse: new Set(inUse.keys()), keepDangling: true });
+}
+
+/** The run info of a record (helper for callers that only hold records). */
+export function runInfoOf(engine: Engine, record: ContainerRecord) {
+  return readRunInfo(record.project, record.name, engine.env);
+}
+
+/** Stops containers, dependents before their dependencies, each wave in parallel. */
+export async function stopContainers(engine: Engine, containers: readonly ObservedContainer[], options: { timeoutMs?: number; signal?: string } = {}): Promise<void> {
+  for (const wave of stopWaves(containers.map((c) => c.record))) {
+    await Promise.all(containers.filter((c) => wave.includes(c.record.service)).map((c) => engine.stopContainer(c.record, options)));
+  }
+}
+
+/** Starts containers, dependencies before their dependents, each wave in parallel; then makes sure the supervisor runs. */
+export async function startContainers(engine: Engine, projectName: string, containers: readonly ObservedContainer[]): Promise<void> {
+  for (const wave of stopWaves(containers.map((c) => c.record)).reverse()) {
+    await Promise.all(containers.filter((c) => wave.includes(c.record.service) && c.status !== 'running').map((c) => engine.startContainer(c.record)));
+  }
+  if (containers.length) await engine.ensureSupervisor(projectName).catch(() => undefined);
+}

@@ -1,0 +1,313 @@
+/**
+ * One container's lifecycle: create (image, rootfs, network, spec, bundle, record), start, stop,
+ * kill, pause, remove. Each step that makes something on the host is undone when a later step
+ * fails, and a create killed half-way leaves a pending.json that the next command undoes.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { BerthError, ImageError } from '../errors.js';
+import { pullImage, shouldPull, prepareContainerRootfs, removeContainerRootfs, type StoredImage } from '../images/index.js';
+import { serviceConfigHash, serviceDocument } from '../model/index.js';
+import { RuntimeDriver, toOciSpec, hostSpecOptions, resolveSpecUser, isNotFoundError } from '../runtime/index.js';
+import { berthVersion } from '../version.js';
+import type { Engine } from './engine.js';
+import { runtimeState } from './observe.js';
+import {
+  clearPending, containerDir, listContainerDirs, readPending, readRecord, removeContainerDir, updateRunInfo, writePending, writeRecord, writeJsonAtomic,
+} from './records.js';
+import { anonymousVolumesOf, type RunOverrides } from './container-spec.js';
+import { Labels, type ContainerRecord, type Project, type Service } from './types.js';
+import { processStartTime } from './lock.js';
+import { containerName } from './plan.js';
+
+/** Options of createContainer(). */
+export interface CreateOptions {
+  overrides?: RunOverrides;
+  oneoff?: boolean;
+  /** Container name (default `<project>-<service>-<n>`, `container_name`, or `<project>-<service>-run-<hex>`). */
+  name?: string;
+  /** `up --pull`: always, missing, never, build, policy (default: the service's pull_policy, else missing). */
+  pull?: string;
+  /** The container this one replaces (recreate): its anonymous volumes are reused. */
+  previous?: ContainerRecord;
+}
+
+/** The image reference a service runs: its `image`, or `<project>-<service>` for build-only services. */
+export function serviceImageRef(project: Project, service: Service): string {
+  return service.image ?? `${project.name}-${service.name}`;
+}
+
+
+/** Finds the service's image in the store, pulling it when its pull policy (or `up --pull`) says so. */
+export async function resolveServiceImage(engine: Engine, project: Project, service: Service, pull?: string): Promise<StoredImage> {
+  const ref = serviceImageRef(project, service);
+  const policy = pull && pull !== 'policy' ? pull : (service.pull_policy as string | undefined) ?? (service.build ? 'build' : 'missing');
+  if (service.image && (await shouldPull(engine.store, ref, policy === 'build' ? 'never' : policy))) {
+    engine.emit(project.name, { type: 'image', action: 'pull', service: service.name, image: ref, time: Date.now() });
+    const pulled = await pullImage(engine.store, ref, { platform: service.platform as string | undefined, env: engine.env });
+    engine.emit(project.name, { type: 'image', action: 'pulled', service: service.name, image: ref, time: Date.now() });
+    return pulled;
+  }
+  const image = await engine.store.resolve(ref);
+  if (image) return image;
+  throw new ImageError(`image "${ref}" of service "${service.name}" is not in the image store`, ref, {
+    hint: service.build ? `build it first with "berth build ${service.name}"` : policy === 'never' ? `pull it with "berth pull ${service.name}" (pull_policy is "never")` : `pull it with "berth pull ${service.name}"`,
+  });
+}
+
+/** Labels of a container: the service's own, then berth's. */
+export function containerLabels(project: Project, service: Service, number: number, oneoff: boolean, image: StoredImage): Record<string, string> {
+  const dependsOn = Object.entries(service.depends_on ?? {}).map(([name, dep]) => `${name}:${dep.condition}:${dep.restart ?? false}`).join(',');
+  return {
+    ...(service.labels ?? {}),
+    [Labels.project]: project.name,
+    [Labels.service]: service.name,
+    [Labels.number]: String(number),
+    [Labels.oneoff]: oneoff ? 'True' : 'False',
+    [Labels.configHash]: serviceConfigHash(service),
+    [Labels.image]: image.id,
+    [Labels.workingDir]: project.workingDir,
+    [Labels.configFiles]: project.configFiles.join(','),
+    [Labels.dependsOn]: dependsOn,
+    [Labels.version]: berthVersion,
+  };
+}
+
+/** Creates one container (not started) and returns its record. */
+export async function createContainer(engine: Engine, project: Project, service: Service, number: number, options: CreateOptions = {}): Promise<ContainerRecord> {
+  const oneoff = options.oneoff ?? false;
+  const name = options.name ?? (oneoff ? `${project.name}-${service.name}-run-${randomBytes(6).toString('hex')}` : containerName(project, service, number));
+  const env = engine.env;
+  const dir = containerDir(project.name, name, env);
+  if (readRecord(project.name, name, env) || readPending(project.name, name, env)) {
+    throw new BerthError(`container name "${name}" is already in use in project "${project.name}"`, { hint: `remove it first with "berth rm -f ${service.name}"` });
+  }
+  engine.emit(project.name, { type: 'container', action: 'creating', service: service.name, name, time: Date.now() });
+  const image = await resolveServiceImage(engine, project, service, options.pull);
+  mkdirSync(dir, { recursive: true });
+  writePending(project.name, { id: name, name, service: service.name, pid: process.pid }, env);
+  const undo: Array<() => Promise<unknown> | unknown> = [];
+  try {
+    const rootfs = await prepareContainerRootfs(engine.store, image, name);
+    undo.push(() => removeContainerRootfs(engine.store, name));
+    const network = await engine.network.attach({
+      project, service, containerId: name, containerName: name,
+      hostname: (service.hostname as string | undefined) ?? name.slice(0, 12),
+      domainname: service.domainname as string | undefined,
+      stateDir: dir,
+      resolveShared: async (target) => resolveShared(engine, project, target),
+    });
+    undo.push(() => engine.network.detach(name, network));
+    writePending(project.name, { id: name, name, service: service.name, pid: process.pid, network }, env);
+    const labels = { ...containerLabels(project, service, number, oneoff, image), ...(options.overrides?.labels ?? {}) };
+    const logPath = path.join(dir, `${name}-json.log`);
+    const built = await engine.buildSpec({
+      project, service, image, containerId: name, name, number, oneoff, rootfs: rootfs.rootfs, stateDir: dir, logPath, labels, network,
+      volumes: engine.volumes, overrides: options.overrides,
+      inheritAnonymousVolumes: options.previous ? anonymousVolumesOf(engine.volumes, options.previous.anonymousVolumes ?? []) : undefined,
+    });
+    for (const volume of built.anonymousVolumes) undo.push(() => engine.volumes.remove(volume));
+    const spec = typeof built.spec.user === 'string' && !/^\d+(:\d+)?$/.test(built.spec.user) ? await resolveSpecUser(built.spec) : built.spec;
+    const bundle = path.join(dir, 'bundle');
+    RuntimeDriver.writeBundle(bundle, toOciSpec(spec, hostSpecOptions(spec)));
+    const record: ContainerRecord = {
+      id: name, name, project: project.name, service: service.name, number, oneoff, labels,
+      configHash: labels[Labels.configHash] ?? serviceConfigHash(service),
+      serviceConfig: serviceDocument(service, { format: 'json' }),
+      image: serviceImageRef(project, service), imageDigest: image.manifestDigest, imageId: image.id,
+      created: new Date().toISOString(), bundle, logPath, rootfs: rootfs.rootfs,
+      args: built.args, env: built.env, workingDir: built.workingDir, user: built.user, tty: built.tty, stdinOpen: built.stdinOpen,
+      stopSignal: built.stopSignal, stopGraceMs: built.stopGraceMs, restart: built.restart, healthcheck: built.healthcheck,
+      network,
+      dependsOn: Object.fromEntries(Object.entries(service.depends_on ?? {}).map(([dep, d]) => [dep, { condition: d.condition, restart: d.restart ?? false, required: d.required }])),
+      volumes: built.volumes, anonymousVolumes: built.anonymousVolumes,
+    };
+    writeJsonAtomic(path.join(dir, 'run.json'), { restartCount: 0 });
+    writeRecord(record, env);
+    clearPending(project.name, name, env);
+    engine.emit(project.name, { type: 'container', action: 'created', service: service.name, name, time: Date.now() });
+    return record;
+  } catch (err) {
+    for (const step of undo.reverse()) await Promise.resolve().then(step).catch(() => undefined);
+    removeContainerDir(project.name, name, env);
+    throw err;
+  }
+}
+
+async function resolveShared(engine: Engine, project: Project, target: { service?: string; container?: string }): Promise<{ id: string; netnsPath: string }> {
+  const records = (await engine.observe(project.name, { oneoff: false })).filter((c) => (target.service ? c.record.service === target.service : c.record.name === target.container));
+  const found = records.find((c) => c.status === 'running') ?? records[0];
+  if (!found) throw new BerthError(`network_mode refers to ${target.service ? `service "${target.service}"` : `container "${target.container}"`}, which has no container`, { hint: 'start that service first (it is a dependency)' });
+  const netnsPath = found.record.network.netnsPath ?? (found.pid ? `/proc/${found.pid}/ns/net` : undefined);
+  if (!netnsPath) throw new BerthError(`container "${found.record.name}" has no network namespace to share`, { hint: `start it first with "berth start ${found.record.service}"` });
+  return { id: found.record.id, netnsPath };
+}
+
+/** Mounts the rootfs again when it is gone (after a reboot); cheap when it is there. */
+async function ensureRootfs(engine: Engine, record: ContainerRecord): Promise<void> {
+  let entries: string[] = [];
+  try {
+    entries = readdirSync(record.rootfs);
+  } catch {
+    // missing: prepare below
+  }
+  if (entries.length > 0) return;
+  const image = (record.imageId && (await engine.store.resolve(record.imageId))) || (await engine.store.resolve(record.image));
+  if (!image) throw new ImageError(`image "${record.image}" of container "${record.name}" is gone from the image store`, record.image, { hint: `recreate the container: berth up --force-recreate ${record.service}` });
+  await prepareContainerRootfs(engine.store, image, record.id);
+}
+
+/**
+ * Starts a container: never started, or stopped (the stopped runtime container is deleted and
+ * created again from the same bundle and rootfs). A running container is left alone.
+ */
+export async function startContainer(engine: Engine, record: ContainerRecord): Promise<void> {
+  const env = engine.env;
+  let state = await runtimeState(engine.driver, record.id);
+  if (state?.status === 'running') return;
+  if (state?.status === 'paused') {
+    await engine.driver.resume(record.id);
+    return;
+  }
+  if (state && state.status !== 'created') {
+    if (state.status === 'stopped') {
+      updateRunInfo(record.project, record.name, (info) => ({ ...info, exitCode: state!.exitCode ?? info.exitCode, finishedAt: state!.finishedAt ?? info.finishedAt ?? new Date().toISOString() }), env);
+    }
+    await engine.driver.delete(record.id, { force: true, ignoreMissing: true });
+    state = undefined;
+  }
+  engine.emit(record.project, { type: 'container', action: 'starting', service: record.service, name: record.name, time: Date.now() });
+  if (!state) {
+    await ensureRootfs(engine, record);
+    await engine.driver.create(record.id, record.bundle);
+  }
+  try {
+    await engine.driver.start(record.id);
+  } catch (err) {
+    // A container whose process cannot start (bad command) stays created; keep that visible as exited 127/126.
+    updateRunInfo(record.project, record.name, (info) => ({ ...info, startedAt: info.startedAt ?? new Date().toISOString(), finishedAt: new Date().toISOString(), exitCode: info.exitCode ?? 127 }), env);
+    await engine.driver.delete(record.id, { force: true, ignoreMissing: true }).catch(() => undefined);
+    throw err;
+  }
+  updateRunInfo(record.project, record.name, (info) => ({
+    restartCount: info.restartCount, startedAt: new Date().toISOString(), stoppedByUser: false,
+    ...(record.healthcheck ? { health: { status: 'starting' as const, failingStreak: 0, log: [] } } : {}),
+  }), env);
+  engine.emit(record.project, { type: 'container', action: 'started', service: record.service, name: record.name, time: Date.now() });
+}
+
+/** Options of stopContainer(). */
+export interface StopOptions {
+  /** Grace period before SIGKILL (default the record's stop_grace_period, 10 s). */
+  timeoutMs?: number;
+  /** Signal to send first (default the record's stop_signal, SIGTERM). */
+  signal?: string;
+}
+
+/** Stops a container: its stop signal, then SIGKILL after the grace period. Marks it stopped by the user. */
+export async function stopContainer(engine: Engine, record: ContainerRecord, options: StopOptions = {}): Promise<void> {
+  const env = engine.env;
+  updateRunInfo(record.project, record.name, (info) => ({ ...info, stoppedByUser: true, restartingAt: undefined }), env);
+  const state = await runtimeState(engine.driver, record.id);
+  if (!state || state.status === 'stopped') return;
+  if (state.status === 'created' || state.status === 'creating') {
+    // Never started: nothing to stop, but a created runtime container holds namespaces; drop it.
+    await engine.driver.delete(record.id, { force: true, ignoreMissing: true });
+    return;
+  }
+  engine.emit(record.project, { type: 'container', action: 'stopping', service: record.service, name: record.name, time: Date.now() });
+  const signal = options.signal ?? record.stopSignal ?? 'SIGTERM';
+  const timeoutMs = options.timeoutMs ?? record.stopGraceMs ?? 10_000;
+  await signalIgnoringGone(engine, record.id, signal);
+  if (state.status === 'paused') await engine.driver.resume(record.id).catch(() => undefined);
+  let final;
+  try {
+    final = await engine.driver.waitStopped(record.id, timeoutMs);
+  } catch (err) {
+    if (isNotFoundError(err)) final = undefined;
+    else {
+      await engine.driver.kill(record.id, 'KILL', { all: true }).catch(() => engine.driver.kill(record.id, 'KILL').catch(() => undefined));
+      final = await engine.driver.waitStopped(record.id, 10_000).catch(() => undefined);
+    }
+  }
+  updateRunInfo(record.project, record.name, (info) => ({ ...info, exitCode: final?.exitCode ?? info.exitCode ?? 137, finishedAt: final?.finishedAt ?? new Date().toISOString() }), env);
+  engine.emit(record.project, { type: 'container', action: 'stopped', service: record.service, name: record.name, time: Date.now(), exitCode: final?.exitCode });
+}
+
+async function signalIgnoringGone(engine: Engine, containerId: string, signal: string): Promise<void> {
+  try {
+    await engine.driver.kill(containerId, signal);
+  } catch (err) {
+    const state = await runtimeState(engine.driver, containerId);
+    if (state && state.status !== 'stopped') throw err;
+  }
+}
+
+/** Sends a signal to a running container (`kill -s`). Marks it stopped by the user so restart policies leave it. */
+export async function killContainer(engine: Engine, record: ContainerRecord, signal = 'SIGKILL'): Promise<void> {
+  const state = await runtimeState(engine.driver, record.id);
+  if (!state || (state.status !== 'running' && state.status !== 'paused')) {
+    throw new BerthError(`container "${record.name}" is not running`, { hint: `start it with "berth start ${record.service}"` });
+  }
+  updateRunInfo(record.project, record.name, (info) => ({ ...info, stoppedByUser: true }), engine.env);
+  await engine.driver.kill(record.id, signal);
+  engine.emit(record.project, { type: 'container', action: 'killed', service: record.service, name: record.name, time: Date.now(), detail: signal });
+}
+
+/** Freezes a running container. */
+export async function pauseContainer(engine: Engine, record: ContainerRecord): Promise<void> {
+  const state = await runtimeState(engine.driver, record.id);
+  if (state?.status === 'paused') return;
+  if (state?.status !== 'running') throw new BerthError(`container "${record.name}" is not running`, { hint: `start it with "berth start ${record.service}"` });
+  await engine.driver.pause(record.id);
+  engine.emit(record.project, { type: 'container', action: 'paused', service: record.service, name: record.name, time: Date.now() });
+}
+
+/** Thaws a paused container. */
+export async function unpauseContainer(engine: Engine, record: ContainerRecord): Promise<void> {
+  const state = await runtimeState(engine.driver, record.id);
+  if (state?.status !== 'paused') throw new BerthError(`container "${record.name}" is not paused`);
+  await engine.driver.resume(record.id);
+  engine.emit(record.project, { type: 'container', action: 'unpaused', service: record.service, name: record.name, time: Date.now() });
+}
+
+/** Options of removeContainer(). */
+export interface RemoveOptions {
+  /** Also remove the container's anonymous volumes. */
+  volumes?: boolean;
+}
+
+/** Removes a container completely: runtime container (killed if running), network, rootfs, state directory. */
+export async function removeContainer(engine: Engine, record: ContainerRecord, options: RemoveOptions = {}): Promise<void> {
+  engine.emit(record.project, { type: 'container', action: 'removing', service: record.service, name: record.name, time: Date.now() });
+  await engine.driver.delete(record.id, { force: true, ignoreMissing: true });
+  await engine.network.detach(record.id, record.network);
+  await removeContainerRootfs(engine.store, record.id);
+  if (options.volumes) for (const volume of record.anonymousVolumes ?? []) await Promise.resolve(engine.volumes.remove(volume)).catch(() => undefined);
+  removeContainerDir(record.project, record.name, engine.env);
+  engine.emit(record.project, { type: 'container', action: 'removed', service: record.service, name: record.name, time: Date.now() });
+}
+
+/**
+ * Undoes creates that were killed half-way (a container directory with pending.json and no
+ * record) whose creator is gone. Call with the project lock held.
+ */
+export async function cleanupPending(engine: Engine, projectName: string): Promise<string[]> {
+  const cleaned: string[] = [];
+  for (const name of listContainerDirs(projectName, engine.env)) {
+    if (readRecord(projectName, name, engine.env)) continue;
+    const pending = readPending(projectName, name, engine.env);
+    if (pending && pending.pid !== process.pid && processStartTime(pending.pid) !== undefined && existsSync(`/proc/${pending.pid}/cmdline`)) {
+      // Its creator still runs (a `berth run` outside the lock): leave it.
+      continue;
+    }
+    if (pending?.pid === process.pid) continue;
+    await engine.driver.delete(name, { force: true, ignoreMissing: true }).catch(() => undefined);
+    if (pending?.network) await engine.network.detach(name, pending.network).catch(() => undefined);
+    await removeContainerRootfs(engine.store, name).catch(() => undefined);
+    removeContainerDir(projectName, name, engine.env);
+    cleaned.push(name);
+  }
+  return cleaned;
+}

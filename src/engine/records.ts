@@ -1,0 +1,146 @@
+/**
+ * The engine's state on disk: one directory per project, one per container, JSON files written
+ * atomically (temp file + rename) so a killed berth never leaves half a record. The layout is
+ * described in types.ts. Every function takes an optional environment so a library user can
+ * point one Engine at another BERTH_ROOT than the process's.
+ */
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { stateRoot } from '../paths.js';
+import type { ContainerRecord, ContainerRunInfo, ProjectRecord } from './types.js';
+
+/** `<stateRoot>/projects`. */
+export function projectsRoot(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(stateRoot(env), 'projects');
+}
+
+/** `<stateRoot>/projects/<name>`. */
+export function projectDir(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(projectsRoot(env), name);
+}
+
+/** `<stateRoot>/projects/<project>/containers/<name>`: record, run info, bundle and logs of one container. */
+export function containerDir(project: string, name: string, env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(projectDir(project, env), 'containers', name);
+}
+
+/** Writes JSON to `file` atomically: a reader sees the old or the new content, never a mix. */
+export function writeJsonAtomic(file: string, value: unknown): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const temp = `${file}.${process.pid}.${Math.random().toString(36).slice(2, 8)}.tmp`;
+  writeFileSync(temp, `${JSON.stringify(value, null, 2)}\n`);
+  renameSync(temp, file);
+}
+
+function readJson<T>(file: string): T | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    throw err;
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    // Only a torn write could do this, and writes are atomic: treat as absent rather than wedging every command.
+    return undefined;
+  }
+}
+
+/** Names of the projects berth has state for, sorted. */
+export function listProjects(env: NodeJS.ProcessEnv = process.env): string[] {
+  try {
+    return readdirSync(projectsRoot(env), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** The project's record, if berth ever created something for it. */
+export function readProjectRecord(name: string, env: NodeJS.ProcessEnv = process.env): ProjectRecord | undefined {
+  return readJson<ProjectRecord>(path.join(projectDir(name, env), 'project.json'));
+}
+
+/** Writes project.json. */
+export function writeProjectRecord(record: ProjectRecord, env: NodeJS.ProcessEnv = process.env): void {
+  writeJsonAtomic(path.join(projectDir(record.name, env), 'project.json'), record);
+}
+
+/** Names of the container directories of a project (records or half-created ones), sorted. */
+export function listContainerDirs(project: string, env: NodeJS.ProcessEnv = process.env): string[] {
+  try {
+    return readdirSync(path.join(projectDir(project, env), 'containers'), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** Every container record of a project, sorted by service then number then name. */
+export function listRecords(project: string, env: NodeJS.ProcessEnv = process.env): ContainerRecord[] {
+  const records: ContainerRecord[] = [];
+  for (const name of listContainerDirs(project, env)) {
+    const record = readRecord(project, name, env);
+    if (record) records.push(record);
+  }
+  return records.sort((a, b) => a.service.localeCompare(b.service) || a.number - b.number || a.name.localeCompare(b.name));
+}
+
+/** One container's record, or undefined when there is none (or it is still being created). */
+export function readRecord(project: string, name: string, env: NodeJS.ProcessEnv = process.env): ContainerRecord | undefined {
+  return readJson<ContainerRecord>(path.join(containerDir(project, name, env), 'record.json'));
+}
+
+/** Writes record.json of a container (once, at create). */
+export function writeRecord(record: ContainerRecord, env: NodeJS.ProcessEnv = process.env): void {
+  writeJsonAtomic(path.join(containerDir(record.project, record.name, env), 'record.json'), record);
+}
+
+/** The container's mutable facts; a container never started has `{ restartCount: 0 }`. */
+export function readRunInfo(project: string, name: string, env: NodeJS.ProcessEnv = process.env): ContainerRunInfo {
+  return readJson<ContainerRunInfo>(path.join(containerDir(project, name, env), 'run.json')) ?? { restartCount: 0 };
+}
+
+/** Replaces run.json with `update(current)`; returns the new info. Does nothing when the container's directory is gone. */
+export function updateRunInfo(project: string, name: string, update: (info: ContainerRunInfo) => ContainerRunInfo, env: NodeJS.ProcessEnv = process.env): ContainerRunInfo {
+  const dir = containerDir(project, name, env);
+  const next = update(readRunInfo(project, name, env));
+  try {
+    readdirSync(dir);
+  } catch {
+    return next;
+  }
+  writeJsonAtomic(path.join(dir, 'run.json'), next);
+  return next;
+}
+
+/** Deletes a container's directory (record, run info, bundle, logs). */
+export function removeContainerDir(project: string, name: string, env: NodeJS.ProcessEnv = process.env): void {
+  rmSync(containerDir(project, name, env), { recursive: true, force: true });
+}
+
+/** Marker of a container being created; lets a later command undo a create that was killed half-way. */
+export interface PendingCreate {
+  id: string;
+  name: string;
+  service: string;
+  /** Set once the network layer attached it, so the undo can detach. */
+  network?: ContainerRecord['network'];
+  /** pid of the berth process creating it. */
+  pid: number;
+}
+
+/** Reads pending.json of a container directory. */
+export function readPending(project: string, name: string, env: NodeJS.ProcessEnv = process.env): PendingCreate | undefined {
+  return readJson<PendingCreate>(path.join(containerDir(project, name, env), 'pending.json'));
+}
+
+/** Writes pending.json. */
+export function writePending(project: string, pending: PendingCreate, env: NodeJS.ProcessEnv = process.env): void {
+  writeJsonAtomic(path.join(containerDir(project, pending.name, env), 'pending.json'), pending);
+}
+
+/** Removes pending.json once the record is written. */
+export function clearPending(project: string, name: string, env: NodeJS.ProcessEnv = process.env): void {
+  rmSync(path.join(containerDir(project, name, env), 'pending.json'), { force: true });
+}

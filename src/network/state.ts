@@ -1,0 +1,216 @@
+/**
+ * The network layer's state on disk, and the host-wide lock that serialises changes to it.
+ *
+ *   <stateRoot>/networks/<name>.json              NetworkState: bridge, subnets, endpoints
+ *   <stateRoot>/networks/containers/<id>.json     ContainerNetState: netns, veths, ports, DNS settings
+ *
+ * Subnets and host ports are host-wide resources (parallel berth roots share one kernel), so
+ * every change takes one lock under /run, not under the state root.
+ */
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type { PublishedPort } from '../engine/types.js';
+
+/** One container's place on one network. */
+export interface EndpointState {
+  containerId: string;
+  containerName: string;
+  project: string;
+  service: string;
+  hostname: string;
+  ipv4?: string;
+  ipv6?: string;
+  mac: string;
+  /** Names this endpoint answers to on this network (service, container name, hostname, aliases). */
+  aliases: string[];
+  /** Host-side veth name. */
+  hostIf: string;
+}
+
+/** A network berth made (or joined, for external ones it finds here). */
+export interface NetworkState {
+  name: string;
+  /** Key under `networks:` in the compose file that created it. */
+  key: string;
+  project: string;
+  /** 12 hex digits, random; the default bridge name is br-<id>. */
+  id: string;
+  driver: 'bridge';
+  bridge: string;
+  subnet: string;
+  gateway: string;
+  ipRange?: string;
+  subnet6?: string;
+  gateway6?: string;
+  internal: boolean;
+  mtu: number;
+  labels: Record<string, string>;
+  created: string;
+  /** Fixed addresses reserved by ipam.config.aux_addresses. */
+  reserved: string[];
+  endpoints: Record<string, EndpointState>;
+}
+
+/** A published port as bound, with the container address it leads to. */
+export interface PortBinding extends PublishedPort {
+  /** Container address the traffic is sent to (v4 or v6). */
+  targetIp: string;
+}
+
+/** What berth set up for one container, so detach and cleanup find every piece. */
+export interface ContainerNetState {
+  containerId: string;
+  containerName: string;
+  project: string;
+  service: string;
+  /** Named netns (`ip netns`) this container owns; absent when it shares or uses the host's. */
+  netns?: string;
+  networks: string[];
+  hostIfs: string[];
+  ports: PortBinding[];
+  /** Upstream resolvers for names berth does not know (service `dns`), empty: the host's. */
+  dns: string[];
+  /** Search domains written into resolv.conf (the DNS server strips them from names it knows). */
+  search?: string[];
+  /** links: alias -> service. */
+  links: Record<string, string>;
+  /** Resolvers written into the container's resolv.conf (berth's DNS address). */
+  nameservers: string[];
+  /** The gateway (host address) used for the default route and `host-gateway`. */
+  gateway?: string;
+  created: string;
+}
+
+/** Directory holding the network state of a berth root. */
+export function networksDir(root: string): string {
+  return path.join(root, 'networks');
+}
+
+function networkFile(root: string, name: string): string {
+  return path.join(networksDir(root), `${encodeURIComponent(name)}.json`);
+}
+
+function containerFile(root: string, id: string): string {
+  return path.join(networksDir(root), 'containers', `${encodeURIComponent(id)}.json`);
+}
+
+function writeAtomic(file: string, value: unknown): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
+  renameSync(tmp, file);
+}
+
+function readJson<T>(file: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads one network's state, or undefined. */
+export function readNetwork(root: string, name: string): NetworkState | undefined {
+  return readJson<NetworkState>(networkFile(root, name));
+}
+
+/** Writes one network's state atomically. */
+export function writeNetwork(root: string, state: NetworkState): void {
+  writeAtomic(networkFile(root, state.name), state);
+}
+
+/** Removes one network's state file. */
+export function deleteNetworkState(root: string, name: string): void {
+  rmSync(networkFile(root, name), { force: true });
+}
+
+/** Every network of this root. */
+export function listNetworks(root: string): NetworkState[] {
+  let names: string[];
+  try {
+    names = readdirSync(networksDir(root));
+  } catch {
+    return [];
+  }
+  return names.filter((n) => n.endsWith('.json')).map((n) => readJson<NetworkState>(path.join(networksDir(root), n))).filter((s): s is NetworkState => !!s && typeof s.bridge === 'string');
+}
+
+/** Reads one container's network state, or undefined. */
+export function readContainerState(root: string, id: string): ContainerNetState | undefined {
+  return readJson<ContainerNetState>(containerFile(root, id));
+}
+
+/** Writes one container's network state atomically. */
+export function writeContainerState(root: string, state: ContainerNetState): void {
+  writeAtomic(containerFile(root, state.containerId), state);
+}
+
+/** Removes one container's network state file. */
+export function deleteContainerState(root: string, id: string): void {
+  rmSync(containerFile(root, id), { force: true });
+}
+
+/** Every container network state of this root. */
+export function listContainerStates(root: string): ContainerNetState[] {
+  const dir = path.join(networksDir(root), 'containers');
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names.filter((n) => n.endsWith('.json')).map((n) => readJson<ContainerNetState>(path.join(dir, n))).filter((s): s is ContainerNetState => !!s);
+}
+
+/** Host-wide lock directory (shared by every berth root on this host). */
+export const hostLockPath = process.env.BERTH_NETWORK_LOCK ?? '/run/berth-network.lock';
+
+let chain: Promise<unknown> = Promise.resolve();
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function acquire(): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      mkdirSync(hostLockPath);
+      writeFileSync(path.join(hostLockPath, 'owner'), String(process.pid));
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    // A lock left by a dead process is stale; so is one without an owner file after a while.
+    let owner: number | undefined;
+    try { owner = Number(readFileSync(path.join(hostLockPath, 'owner'), 'utf8')); } catch { owner = undefined; }
+    let age = 0;
+    try { age = Date.now() - statSync(hostLockPath).mtimeMs; } catch { continue; }
+    if ((owner && !pidAlive(owner)) || (!owner && age > 5_000)) {
+      rmSync(hostLockPath, { recursive: true, force: true });
+      continue;
+    }
+    if (Date.now() > deadline) throw new Error(`the network lock ${hostLockPath} is held by pid ${owner}; if no berth command is running, remove it`);
+    await new Promise((r) => setTimeout(r, Math.min(5 + attempt * 2, 25)));
+  }
+}
+
+/** Runs `fn` holding the host-wide network lock (serialised inside this process too). */
+export function withNetworkLock<T>(fn: () => Promise<T>): Promise<T> {
+  const run = chain.then(async () => {
+    await acquire();
+    try {
+      return await fn();
+    } finally {
+      rmSync(hostLockPath, { recursive: true, force: true });
+    }
+  });
+  chain = run.catch(() => undefined);
+  return run;
+}

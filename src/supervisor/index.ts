@@ -1,0 +1,139 @@
+/**
+ * The per-project supervisor, as berth commands use it: ensureSupervisor() before or after
+ * changing a project's containers (idempotent; one control-socket round trip when it runs),
+ * stopSupervisor(), supervisorStatus(); and the project's event journal.
+ *
+ * The supervisor is a detached `node <this build>/src/supervisor/main.js <project>` process. It
+ * owns nothing the containers need: their monitors (berth-runtime) capture logs and exit codes,
+ * and every fact it derives goes to run.json and events.jsonl. Killing it loses nothing; the next
+ * ensureSupervisor() starts a new one, which adopts what it finds.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BerthError } from '../errors.js';
+import { controlRequest } from './control.js';
+import { supervisorPaths } from './paths.js';
+import type { SupervisorSnapshot } from './supervisor.js';
+
+export { appendEvent, readEvents, followEvents, formatEventText, formatEventJson, dockerAction, eventsMaxBytes, type StoredEvent, type EventFilter, type EventsOptions } from './events.js';
+export { supervisorPaths, type SupervisorPaths } from './paths.js';
+export type { SupervisorSnapshot } from './supervisor.js';
+
+/** The supervisor entry script of this very build (so a dist-x build never starts dist's). */
+export const supervisorMain = path.join(path.dirname(fileURLToPath(import.meta.url)), 'main.js');
+
+/** Options of ensureSupervisor() and friends. */
+export interface SupervisorOptions {
+  /** Environment of the supervisor (BERTH_ROOT, BERTH_RUN_ROOT, BERTH_RUNTIME ...); default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Wait until the supervisor answers (default true); false returns right after spawning it. */
+  wait?: boolean;
+  /** How long to wait for a new supervisor to answer (default 10 s). */
+  timeoutMs?: number;
+}
+
+/** What supervisorStatus() reports. */
+export interface SupervisorStatus {
+  running: boolean;
+  pid?: number;
+  socket: string;
+  /** Resident memory of the supervisor process. */
+  rssBytes?: number;
+  containers?: SupervisorSnapshot['containers'];
+  dns?: boolean;
+}
+
+/**
+ * Makes sure the project's supervisor runs: asks it over its socket (which also keeps it from
+ * exiting for a few seconds, so a command about to start containers is not raced by an idle
+ * exit), and starts one when none answers. Safe to call concurrently: only one can hold the
+ * project's supervisor lock; extra ones exit at once.
+ */
+export async function ensureSupervisor(project: string, options: SupervisorOptions = {}): Promise<void> {
+  const env = options.env ?? process.env;
+  const paths = supervisorPaths(project, env);
+  if (await controlRequest(paths.socket, { cmd: 'ping' }, 1000)) return;
+  mkdirSync(paths.dir, { recursive: true });
+  const logFd = openSync(paths.log, 'a');
+  try {
+    const child = spawn(process.execPath, [...nodeFlags(env), supervisorMain, project], {
+      detached: true,
+      stdio: ['ignore', logFd, logFd],
+      env,
+      cwd: '/',
+    });
+    child.on('error', () => undefined);
+    child.unref();
+  } finally {
+    closeSync(logFd);
+  }
+  if (options.wait === false) return;
+  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+  let delay = 10;
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    delay = Math.min(delay * 2, 100);
+    if (await controlRequest(paths.socket, { cmd: 'ping' }, 1000)) return;
+  }
+  throw new BerthError(`the supervisor of project "${project}" did not start`, {
+    hint: `see its log ${paths.log}; restart policies and healthchecks need it, containers run regardless`,
+  });
+}
+
+/**
+ * V8 flags of the supervisor, which lives as long as the stack and does little: a small young
+ * generation, no optimizing compiler and no helper threads keep it ~5 MiB smaller. A space
+ * separated BERTH_SUPERVISOR_NODE_FLAGS replaces them (for measuring).
+ */
+export const supervisorNodeFlags: readonly string[] = ['--max-semi-space-size=1', '--max-old-space-size=96', '--single-threaded', '--no-opt'];
+
+function nodeFlags(env: NodeJS.ProcessEnv): readonly string[] {
+  const custom = env.BERTH_SUPERVISOR_NODE_FLAGS;
+  return custom !== undefined ? custom.split(' ').filter(Boolean) : supervisorNodeFlags;
+}
+
+/** Stops the project's supervisor (it exits after closing its socket); true when one was running. */
+export async function stopSupervisor(project: string, options: SupervisorOptions = {}): Promise<boolean> {
+  const paths = supervisorPaths(project, options.env);
+  const reply = await controlRequest<{ ok: boolean; pid?: number }>(paths.socket, { cmd: 'stop' }, 2000);
+  const pid = reply?.pid ?? readSupervisorPid(paths.pidFile);
+  if (!reply && pid === undefined) return false;
+  if (!reply && pid !== undefined) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      return false;
+    }
+  }
+  const deadline = Date.now() + (options.timeoutMs ?? 5000);
+  while (pid !== undefined && isSupervisorProcess(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  return true;
+}
+
+/** Whether the project's supervisor runs, with its pid, memory and what it watches. */
+export async function supervisorStatus(project: string, options: SupervisorOptions = {}): Promise<SupervisorStatus> {
+  const paths = supervisorPaths(project, options.env);
+  const reply = await controlRequest<{ ok: boolean } & SupervisorSnapshot>(paths.socket, { cmd: 'status' }, 2000);
+  if (!reply?.ok) return { running: false, socket: paths.socket };
+  return { running: true, pid: reply.pid, socket: paths.socket, rssBytes: reply.rssBytes, containers: reply.containers, dns: reply.dns };
+}
+
+function readSupervisorPid(pidFile: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 && isSupervisorProcess(pid) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when `pid` is a berth supervisor (guards against a recycled pid in a stale pid file). */
+function isSupervisorProcess(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('berth-supervisor');
+  } catch {
+    return false;
+  }
+}
