@@ -79,13 +79,8 @@ export async function attachStack(engine: AttachEngine, project: { name: string;
   const shown = records.filter((record) => attached(record.service));
   printer.register(shown);
   if (shown.length > 0) out.write(`Attaching to ${shown.map((record) => displayName(record.name, project.name)).join(', ')}\n`);
-  const follow = followLogs(shown, { since: options.since ?? Math.floor(performance.timeOrigin), timestamps: options.timestamps }, (line) => printer.line(line));
-  await follow.ready;
-
   let phase: 'running' | 'stopping' | 'killing' = 'running';
   let firstExit: WatchedContainer | undefined;
-  let finish: (code: number) => void = () => undefined;
-  const finished = new Promise<number>((resolve) => { finish = resolve; });
   const current = () => listRecords(project.name, env).filter(select);
   const stopOptions = { timeoutMs: options.timeout === undefined ? undefined : options.timeout * 1000 };
 
@@ -108,6 +103,25 @@ export async function attachStack(engine: AttachEngine, project: { name: string;
       if ((await watchOne(engine.driver, record, env)).alive) await engine.killContainer(record, 'SIGKILL').catch(() => undefined);
     }));
   };
+
+  // Ctrl-C is ours from here on, even while the history is still being printed.
+  let finish: (code: number) => void = () => undefined;
+  const finished = new Promise<number>((resolve) => { finish = resolve; });
+  const onSignal = () => {
+    if (phase === 'running') {
+      phase = 'stopping';
+      err.write('Gracefully stopping... (press Ctrl+C again to force)\n');
+      void stopStack().then(() => finish(130));
+    } else if (phase === 'stopping') {
+      phase = 'killing';
+      err.write('Killing...\n');
+      void killStack().then(() => finish(130));
+    }
+  };
+  signals.on('SIGINT', onSignal);
+  signals.on('SIGTERM', onSignal);
+  const follow = followLogs(shown, { since: options.since ?? Math.floor(performance.timeOrigin), timestamps: options.timestamps }, (line) => printer.line(line));
+  await follow.ready;
 
   const watcher = watchContainers({ driver: engine.driver, project: project.name, select, env }, {
     onContainer: (container) => { if (attached(container.record.service)) void follow.add(container.record); },
@@ -134,19 +148,6 @@ export async function attachStack(engine: AttachEngine, project: { name: string;
     },
   });
 
-  const onSignal = () => {
-    if (phase === 'running') {
-      phase = 'stopping';
-      err.write('Gracefully stopping... (press Ctrl+C again to force)\n');
-      void stopStack().then(() => finish(130));
-    } else if (phase === 'stopping') {
-      phase = 'killing';
-      err.write('Killing...\n');
-      void killStack().then(() => finish(130));
-    }
-  };
-  signals.on('SIGINT', onSignal);
-  signals.on('SIGTERM', onSignal);
   try {
     const code = await finished;
     // Report the exits the stop caused before leaving.

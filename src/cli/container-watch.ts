@@ -47,11 +47,14 @@ export async function watchOne(driver: RuntimeDriver, record: ContainerRecord, e
   const run = readRunInfo(record.project, record.name, env);
   const state = await runtimeStatus(driver, record.id).catch(() => ({ status: 'missing' as const, exitCode: undefined, startedAt: undefined }));
   const alive = state.status === 'running' || state.status === 'paused' || state.status === 'creating';
-  const exitCode = alive ? undefined : state.exitCode ?? run.exitCode;
+  // Created again after having run: a restart (or `start`) is between re-create and start.
+  const between = state.status === 'created' && run.startedAt !== undefined;
   const ended = !alive && state.status !== 'created' && (state.status !== 'missing' || run.startedAt !== undefined);
-  const willRestart = ended && (run.restartingAt !== undefined || shouldRestart(record.restart, exitCode, run));
+  const exitCode = ended ? state.exitCode ?? run.exitCode : undefined;
+  const willRestart = between || (ended && (run.restartingAt !== undefined || shouldRestart(record.restart, exitCode, run)));
+  // One run of the container: the runtime's start time changes with every (re)start.
   const startedAt = state.startedAt ?? run.startedAt ?? '';
-  return { record, run, alive, willRestart, exitCode, runKey: `${record.id}@${record.created}@${startedAt}@${run.restartCount}` };
+  return { record, run, alive, willRestart, exitCode, runKey: `${record.id}@${record.created}@${startedAt}` };
 }
 
 /** Polls until stop(); handlers run in order and one poll waits for the previous one. */

@@ -105,7 +105,7 @@ export function createReporter(mode: ProgressMode, options: ReporterOptions = {}
     };
     end = () => {
       const data = timeline();
-      if (data) write(`${JSON.stringify({ type: 'timeline', ...data })}\n`);
+      if (data) write(`${JSON.stringify({ type: 'timeline', time: new Date().toISOString(), ...data })}\n`);
     };
   } else if (resolved === 'tty') {
     const tty = ttyRows(stream);

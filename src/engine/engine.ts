@@ -4,8 +4,8 @@
  * It keeps no state of its own between calls: everything is re-read from disk and the runtime.
  */
 import path from 'node:path';
-import { ImageStore, setImageUsageProvider } from '../images/index.js';
-import { stateRoot, runRoot } from '../paths.js';
+import { ImageStore } from '../images/index.js';
+import { stateRoot, runRoot, runtimeBinary } from '../paths.js';
 import { RuntimeDriver } from '../runtime/index.js';
 import type { Project, Service } from '../model/types.js';
 import {
@@ -13,9 +13,9 @@ import {
   type CreateOptions, type RemoveOptions, type StopOptions,
 } from './lifecycle.js';
 import { withProjectLock } from './lock.js';
-import { createNoneNetworkProvider } from './network-none.js';
+import { createNetworkProvider } from '../network/index.js';
 import { observeProject, type ObserveOptions } from './observe.js';
-import { listProjects, listRecords } from './records.js';
+import { registerImageUsage } from './records.js';
 import { buildContainerSpec, type BuiltSpec, type SpecInput } from './container-spec.js';
 import { VolumeManager } from './volumes.js';
 import { appendEvent } from '../supervisor/events.js';
@@ -33,20 +33,10 @@ export interface EngineOpenOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** Imports a sibling module if it exists (modules other parts of berth are still adding). */
-async function optionalImport<T>(relative: string): Promise<T | undefined> {
-  const url = new URL(relative, import.meta.url).href;
-  try {
-    return (await import(url)) as T;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((err as Error).message).includes(path.basename(relative))) return undefined;
-    throw err;
-  }
-}
-
 /** Maps `--runtime` to a binary: `berth` is berth-runtime, anything else is used as given. */
 export function runtimeBinaryFor(runtime: string | undefined): string | undefined {
-  if (!runtime || runtime === 'berth' || runtime === 'berth-runtime') return undefined;
+  if (!runtime) return undefined;
+  if (runtime === 'berth' || runtime === 'berth-runtime') return runtimeBinary({});
   return runtime;
 }
 
@@ -68,15 +58,16 @@ export class Engine {
 
   /** Opens the image store, picks the runtime, loads the network and volume layers. */
   static async open(options: EngineOpenOptions = {}): Promise<Engine> {
-    const env = options.env ?? process.env;
+    const binary = runtimeBinaryFor(options.runtime);
+    // The runtime goes into the environment so the supervisor (and anything spawned) uses the same one.
+    const env = binary ? { ...(options.env ?? process.env), BERTH_RUNTIME: binary } : options.env ?? process.env;
     const root = stateRoot(env);
     const store = await ImageStore.open(path.join(root, 'images'));
-    const driver = new RuntimeDriver({ binary: runtimeBinaryFor(options.runtime), env });
-    const networkModule = await optionalImport<{ createNetworkProvider(opts?: { root?: string; runRoot?: string }): NetworkProvider }>('../network/index.js');
-    const network = networkModule?.createNetworkProvider ? networkModule.createNetworkProvider({ root, runRoot: runRoot(env) }) : createNoneNetworkProvider();
+    const driver = new RuntimeDriver({ env });
+    const network = createNetworkProvider({ root, runRoot: runRoot(env) });
     const volumes = new VolumeManager(root);
     // Image gc must never delete the layers of an existing container.
-    setImageUsageProvider(async () => imageUsage(env));
+    registerImageUsage(env);
     return new Engine(store, driver, network, volumes, env, options.events);
   }
 
@@ -157,24 +148,12 @@ export class Engine {
 
   /** Makes sure the project's supervisor runs (when the supervisor module is present). */
   async ensureSupervisor(projectName: string): Promise<void> {
-    await ensureSupervisor(projectName, { env: this.env });
+    // The supervisor must watch (and restart through) the runtime this engine uses, --runtime included.
+    await ensureSupervisor(projectName, { env: { ...this.env, BERTH_RUNTIME: this.driver.binary } });
   }
 
   /** Stops the project's supervisor (when the supervisor module is present). */
   async stopSupervisor(projectName: string): Promise<void> {
     await stopSupervisor(projectName, { env: this.env });
   }
-}
-
-async function imageUsage(env: NodeJS.ProcessEnv): Promise<ReadonlyMap<string, readonly string[]>> {
-  const usage = new Map<string, string[]>();
-  for (const project of listProjects(env)) {
-    for (const record of listRecords(project, env)) {
-      if (!record.imageId) continue;
-      const names = usage.get(record.imageId) ?? [];
-      names.push(record.name);
-      usage.set(record.imageId, names);
-    }
-  }
-  return usage;
 }

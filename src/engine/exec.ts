@@ -147,3 +147,33 @@ export async function runAttached(driver: RuntimeDriver, record: ContainerRecord
   updateRunInfo(record.project, record.name, (info) => ({ ...info, finishedAt: new Date().toISOString(), exitCode: code }), options.env);
   return code;
 }
+
+/** What `captureExec` runs: like ExecRequest, with bytes for stdin instead of the terminal. */
+export interface CaptureExecRequest {
+  command: string[];
+  /** KEY=VAL entries added to the container's environment. */
+  env?: string[];
+  workingDir?: string;
+  /** `user`, `uid`, `user:group`; resolved against the container's /etc/passwd. */
+  user?: string;
+  /** Written to the process's stdin, which is then closed. */
+  input?: string | Buffer;
+  timeoutMs?: number;
+}
+
+/** Runs a process in a running container with its output captured (for the JS API and tests). */
+export async function captureExec(driver: RuntimeDriver, record: ContainerRecord, request: CaptureExecRequest): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  if (request.command.length === 0) throw new BerthError('exec needs a command', { hint: 'e.g. exec("web", ["sh", "-c", "echo hi"])' });
+  let user: { uid: number; gid: number } | undefined;
+  if (request.user) {
+    try {
+      const resolved = resolveUser(record.rootfs, request.user);
+      user = { uid: resolved.uid, gid: resolved.gid };
+    } catch (err) {
+      throw new BerthError(`exec in "${record.name}": ${(err as Error).message}`, { hint: (err as { hint?: string }).hint });
+    }
+  }
+  return driver.exec(record.id, request.command, {
+    env: request.env, cwd: request.workingDir, user, input: request.input, timeoutMs: request.timeoutMs,
+  });
+}

@@ -270,8 +270,10 @@ class Follower {
     if (this.handle) this.offset = await this.drain(this.handle, this.offset);
     const current = await inodeOf(logPath);
     if (current && current.ino !== this.ino) {
-      // Rotated (renamed to .1, a new file opened) or recreated: the old file is drained above;
-      // read the files rotated after it, then switch to the new file from its start.
+      // Rotated (renamed to .1, a new file opened) or recreated. The writer closed the old file
+      // before the new one appeared, so drain it once more (lines may have come since the read
+      // above), read the files rotated after it, then switch to the new file from its start.
+      if (this.handle) this.offset = await this.drain(this.handle, this.offset);
       const rotated = (await logFiles(logPath)).filter((file) => file !== logPath);
       const inodes = await Promise.all(rotated.map(async (file) => (await stat(file).catch(() => undefined))?.ino));
       const oldIndex = inodes.indexOf(this.ino);

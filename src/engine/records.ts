@@ -6,6 +6,7 @@
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { setImageUsageProvider } from '../images/store/index.js';
 import { stateRoot } from '../paths.js';
 import type { ContainerRecord, ContainerRunInfo, ProjectRecord } from './types.js';
 
@@ -143,4 +144,23 @@ export function writePending(project: string, pending: PendingCreate, env: NodeJ
 /** Removes pending.json once the record is written. */
 export function clearPending(project: string, name: string, env: NodeJS.ProcessEnv = process.env): void {
   rmSync(path.join(containerDir(project, name, env), 'pending.json'), { force: true });
+}
+
+/** Image id → names of the containers (of every project) created from it. */
+export async function imageUsage(env: NodeJS.ProcessEnv = process.env): Promise<ReadonlyMap<string, readonly string[]>> {
+  const usage = new Map<string, string[]>();
+  for (const project of listProjects(env)) {
+    for (const record of listRecords(project, env)) {
+      if (!record.imageId) continue;
+      const names = usage.get(record.imageId) ?? [];
+      names.push(record.name);
+      usage.set(record.imageId, names);
+    }
+  }
+  return usage;
+}
+
+/** Registers imageUsage() with the image store, so image gc, `rmi` and `image prune` spare images containers use. */
+export function registerImageUsage(env: NodeJS.ProcessEnv = process.env): void {
+  setImageUsageProvider(() => imageUsage(env));
 }

@@ -174,12 +174,6 @@ export class VolumeManager {
     return copied;
   }
 
-  /** Marks a volume as initialized without copying (a `nocopy` mount), so later mounts do not copy either. */
-  markPopulated(name: string): void {
-    const info = this.inspect(name);
-    if (info && !info.populated) this.writeInfo({ ...info, populated: true });
-  }
-
   /** Deletes a volume and its data; a missing volume is not an error. */
   remove(name: string, events?: EventSink): boolean {
     if (!namePattern.test(name)) return false;

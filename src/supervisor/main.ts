@@ -8,7 +8,7 @@
  */
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { serveControl, type ControlRequest } from './control.js';
+import { controlRequest, serveControl, type ControlRequest } from './control.js';
 import { supervisorPaths } from './paths.js';
 import { Supervisor } from './supervisor.js';
 
@@ -40,7 +40,8 @@ async function takeLock(): Promise<net.Server | undefined> {
       server.listen(paths.lockName, () => resolve(true));
     });
     if (taken) return server;
-    if (Date.now() > deadline) return undefined;
+    // The holder answers: it serves the project, nothing to wait for. It does not: it is exiting.
+    if (Date.now() > deadline || (await controlRequest(paths.socket, { cmd: 'ping' }, 500))) return undefined;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

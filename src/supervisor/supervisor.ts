@@ -82,7 +82,7 @@ export class Supervisor {
   private readonly watched = new Map<string, Watched>();
   private timer?: NodeJS.Timeout;
   private ticking = false;
-  private idleSince?: number;
+  /** Last time something ran, waited for a restart, or a berth command pinged. */
   private touchedAt = Date.now();
   private engine?: Promise<RestartEngine | undefined>;
   private dns?: { close(): Promise<void> };
@@ -467,12 +467,8 @@ export class Supervisor {
 
   private checkIdle(): void {
     const now = Date.now();
-    if (this.busy() || now - this.touchedAt < this.idleMs) {
-      this.idleSince = undefined;
-      return;
-    }
-    this.idleSince ??= now;
-    if (now - this.idleSince >= this.idleMs && this.onIdle) {
+    if (this.busy()) this.touchedAt = now;
+    if (now - this.touchedAt >= this.idleMs && this.onIdle) {
       const onIdle = this.onIdle;
       this.onIdle = undefined;
       onIdle();
@@ -481,7 +477,7 @@ export class Supervisor {
 
   /** Re-arms the idle callback after an exit attempt found new work. */
   rearm(onIdle: () => void): void {
-    this.idleSince = undefined;
+    this.touchedAt = Date.now();
     this.onIdle = onIdle;
   }
 }

@@ -5,7 +5,8 @@
  * rebuilds the image and recreates the service. Edits to the compose files, `.env` or an
  * `env_file` reload the project and converge only what changed.
  */
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import { buildServices, type BuildServicesOptions } from '../build/index.js';
@@ -41,7 +42,7 @@ export interface WatchOptions {
   log?: (line: string) => void;
   /** Options for rebuilds (quiet build output, build args...). */
   build?: BuildServicesOptions;
-  /** Batch window in milliseconds (default 50). */
+  /** Batch window in milliseconds (default 20). */
   debounceMs?: number;
   /** Remove dangling images after a rebuild. */
   prune?: boolean;
@@ -123,6 +124,33 @@ export async function watchRules(project: Project, service: Service): Promise<Wa
   return rules;
 }
 
+/**
+ * The `env_file` paths of the project's services. The normalized project has already merged them
+ * into `environment`, so they are read from the compose files themselves.
+ */
+export async function envFilesOf(project: Project): Promise<string[]> {
+  const files = new Set<string>();
+  for (const configFile of project.configFiles) {
+    let document: unknown;
+    try {
+      document = parseYaml(await readFile(configFile, 'utf8'));
+    } catch {
+      continue;
+    }
+    const services = (document as { services?: Record<string, { env_file?: unknown }> } | null)?.services;
+    if (!services || typeof services !== 'object') continue;
+    for (const service of Object.values(services)) {
+      const value = service?.env_file;
+      const list = Array.isArray(value) ? value : value === undefined || value === null ? [] : [value];
+      for (const entry of list) {
+        const file = typeof entry === 'string' ? entry : entry && typeof entry === 'object' && 'path' in entry ? String((entry as { path: unknown }).path) : undefined;
+        if (file && !file.includes('$')) files.add(path.resolve(path.dirname(configFile), file));
+      }
+    }
+  }
+  return [...files];
+}
+
 /** Path of `file` relative to the rule path ('' for the path itself), or undefined when outside it. */
 function relativeTo(rule: WatchRule, file: string): string | undefined {
   const rel = path.relative(rule.path, file);
@@ -151,10 +179,11 @@ function duration(started: number): string {
 /** Starts watching `project` and applying changes through `engine`. */
 export function startWatch(engine: Engine, initial: Project, options: WatchOptions = {}): WatchHandle {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const debounceMs = options.debounceMs ?? 50;
+  const debounceMs = options.debounceMs ?? 20;
   let project = initial;
   let rules: WatchRule[] = [];
   let watcher: FSWatcher | undefined;
+  let watchedPaths: string[] = [];
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
   const pending = new Map<string, 'change' | 'unlink'>();
@@ -164,8 +193,14 @@ export function startWatch(engine: Engine, initial: Project, options: WatchOptio
 
   const selected = () => [...project.services.values()].filter((service) => (options.services?.length ? options.services.includes(service.name) : true));
 
-  const containersOf = async (service: string): Promise<ObservedContainer[]> =>
-    (await engine.observe(project.name)).filter((container) => container.record.service === service && !container.record.oneoff && container.status === 'running');
+  // Observing runs the runtime once per container; syncs in a burst reuse one look for a second.
+  let observed: { at: number; containers: Promise<ObservedContainer[]> } | undefined;
+  const invalidate = () => { observed = undefined; };
+  const containersOf = async (service: string): Promise<ObservedContainer[]> => {
+    if (!observed || Date.now() - observed.at > 1000) observed = { at: Date.now(), containers: engine.observe(project.name) };
+    const all = await observed.containers.catch((err: unknown) => { invalidate(); throw err; });
+    return all.filter((container) => container.record.service === service && !container.record.oneoff && container.status === 'running');
+  };
 
   const rootOf = async (container: ObservedContainer): Promise<string> => {
     if (container.pid) {
@@ -191,7 +226,13 @@ export function startWatch(engine: Engine, initial: Project, options: WatchOptio
       const owner = ownerOf(container);
       for (const [file, kind] of changes) {
         const target = containerPathOf(rule, file);
-        if (kind === 'unlink' || !(await syncInto(root, file, target, owner))) await removeFrom(root, target);
+        try {
+          if (kind === 'unlink' || !(await syncInto(root, file, target, owner))) await removeFrom(root, target);
+        } catch (err) {
+          // The container may have stopped or been replaced since it was observed: look again next time.
+          invalidate();
+          throw err;
+        }
       }
     }
     return containers.length;
@@ -199,12 +240,14 @@ export function startWatch(engine: Engine, initial: Project, options: WatchOptio
 
   const runRule = async (rule: WatchRule, changes: ReadonlyArray<[string, 'change' | 'unlink']>): Promise<void> => {
     const started = Date.now();
+    if (rule.action !== 'sync') invalidate();
     const what = changes.length === 1 ? path.relative(project.workingDir, changes[0][0]) || changes[0][0] : `${changes.length} files`;
     try {
       if (rule.action === 'rebuild') {
         log(`${rule.service} rebuild: ${what} changed, rebuilding`);
         await buildServices(project, [rule.service], { ...options.build, env: engine.env, store: engine.store, driver: engine.driver });
         await engine.up(project, { services: [rule.service], noDeps: true, detach: true });
+        invalidate();
         if (options.prune) await engine.store.gc().catch(() => undefined);
         log(`${rule.service} rebuild: ${what} -> image rebuilt, service recreated (${duration(started)})`);
         return;
@@ -246,8 +289,10 @@ export function startWatch(engine: Engine, initial: Project, options: WatchOptio
   };
 
   const restart = async (container: ObservedContainer): Promise<void> => {
+    invalidate();
     await engine.stopContainer(container.record);
     await engine.startContainer(container.record);
+    invalidate();
   };
 
   const reloadProject = async (): Promise<void> => {
@@ -257,10 +302,11 @@ export function startWatch(engine: Engine, initial: Project, options: WatchOptio
       const next = await options.reload();
       const result = await engine.up(next, { detach: true, services: options.services?.length ? options.services : undefined });
       project = next;
+      invalidate();
       const changed = result.plan.actions.filter((action) => action.kind !== 'noop' && action.kind !== 'start');
       const summary = changed.length ? changed.map((action) => `${action.kind} ${action.name}${action.reasons.length ? ` (${action.reasons.join('; ')})` : ''}`).join(', ') : 'nothing to change';
-      log(`project: configuration changed -> ${summary} (${duration(started)})`);
       await setup(false);
+      log(`project: configuration changed -> ${summary} (${duration(started)})`);
     } catch (err) {
       const hint = err instanceof BerthError && err.hint ? `\n  hint: ${err.hint}` : '';
       log(`project: configuration changed but cannot be applied: ${(err as Error).message}${hint}`);
@@ -311,20 +357,23 @@ export function startWatch(engine: Engine, initial: Project, options: WatchOptio
     const nextRules: WatchRule[] = [];
     for (const service of selected()) nextRules.push(...(await watchRules(project, service)));
     rules = nextRules;
-    const envFiles = new Set<string>();
-    for (const service of project.services.values()) {
-      const list = (Array.isArray(service.env_file) ? service.env_file : service.env_file === undefined || service.env_file === null ? [] : [service.env_file]) as unknown[];
-      for (const entry of list) {
-        const file = typeof entry === 'string' ? entry : entry && typeof entry === 'object' && 'path' in entry ? String((entry as { path: unknown }).path) : undefined;
-        if (file) envFiles.add(path.resolve(project.workingDir, file));
-      }
-    }
+    const envFiles = await envFilesOf(project);
     configFiles = new Set([...project.configFiles, ...project.envFiles, ...envFiles, path.join(project.workingDir, '.env')].map((file) => path.resolve(file)));
     const paths = [...new Set([...rules.map((rule) => rule.path), ...(options.reload ? configFiles : [])])];
-    if (watcher) await watcher.close();
     if (closed) return;
+    if (watcher) {
+      // Keep the running watcher (events keep flowing): only add and drop paths.
+      const wanted = new Set(paths);
+      const removed = watchedPaths.filter((file) => !wanted.has(file));
+      const added = paths.filter((file) => !watchedPaths.includes(file));
+      if (removed.length) watcher.unwatch(removed);
+      if (added.length) watcher.add(added);
+      watchedPaths = paths;
+      return;
+    }
     const next = watch(paths, { ignoreInitial: true, persistent: true });
     watcher = next;
+    watchedPaths = paths;
     next.on('all', (event, file) => onEvent(event, file));
     next.on('error', (err) => log(`watch: ${(err as Error).message}`));
     await new Promise<void>((resolve) => next.once('ready', () => resolve()));

@@ -10,8 +10,10 @@ export function leftovers(root: StackRoot, project: string): string[] {
     const mountPoint = line.split(' ')[4];
     if (mountPoint && mountPoint.startsWith(root.root) && mountPoint.includes(project)) found.push(`mount ${mountPoint}`);
   }
-  const runtimeRoot = path.join(root.root, 'run', 'runtime', 'berth');
-  if (existsSync(runtimeRoot)) for (const id of readdirSync(runtimeRoot)) if (id.startsWith(project)) found.push(`runtime ${id}`);
+  for (const kind of ['berth', 'runc', 'crun']) {
+    const runtimeRoot = path.join(root.root, 'run', 'runtime', kind);
+    if (existsSync(runtimeRoot)) for (const id of readdirSync(runtimeRoot)) if (id.startsWith(project)) found.push(`runtime ${kind} ${id}`);
+  }
   for (const controller of readdirSync('/sys/fs/cgroup')) {
     const dir = path.join('/sys/fs/cgroup', controller, 'berth');
     if (existsSync(dir)) for (const name of readdirSync(dir)) if (name.startsWith(project)) found.push(`cgroup ${controller}/berth/${name}`);
@@ -20,6 +22,14 @@ export function leftovers(root: StackRoot, project: string): string[] {
   if (existsSync(path.join(root.root, 'projects', project))) found.push(`state ${path.join(root.root, 'projects', project)}`);
   const containersDir = path.join(root.root, 'images', 'containers');
   if (existsSync(containersDir)) for (const name of readdirSync(containersDir)) if (name.startsWith(project)) found.push(`rootfs ${name}`);
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const environ = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (environ.includes(project)) found.push(`process ${pid} ${environ.replace(/\0/g, ' ').trim()}`);
+    } catch {
+      // gone meanwhile
+    }
+  }
   return found;
 }
 

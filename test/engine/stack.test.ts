@@ -5,7 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { createReadStream, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { ImageStore, importRootfs } from '../../src/images/index.js';
+import { makeBusyboxRootfs, removeRootfs } from '../helpers/busybox-rootfs.js';
 import path from 'node:path';
 import { makeStackRoot, testImage } from '../helpers/stack.js';
 import { leftovers } from './leftovers.js';
@@ -29,6 +32,19 @@ ${options.job === false ? '' : `  job:
     image: ${testImage}
     command: ["sh", "-c", "echo migrated"]
 `}`;
+}
+
+/** Imports busybox again under the test tag with other config changes: a new manifest digest. */
+async function reimport(root: { root: string }, changes: string[]): Promise<void> {
+  const source = makeBusyboxRootfs();
+  const tarball = path.join(root.root, 'again.tar');
+  try {
+    execFileSync('tar', ['-C', source, '-cf', tarball, '.']);
+    await importRootfs(await ImageStore.open(path.join(root.root, 'images')), createReadStream(tarball), { ref: testImage, changes });
+  } finally {
+    removeRootfs(source);
+    rmSync(tarball, { force: true });
+  }
 }
 
 interface PsEntry { Name: string; Service: string; State: string; Status: string; Pid: number; ExitCode: number }
@@ -95,6 +111,14 @@ test('stack lifecycle: up, ps, re-up, recreate with reasons, scale, orphans, per
     assert.equal(berth('up', '--dry-run').stdout.includes('recreate'), false);
   });
 
+  await t.test('a new image under the same tag recreates, naming both digests', async () => {
+    await reimport(root, ['CMD ["sh"]', 'ENV REBUILT=1']);
+    const dry = berth('up', '--dry-run');
+    assert.match(dry.stdout, new RegExp(`^recreate ${project}-db-1: image changed \\(sha256:[0-9a-f]{12} -> sha256:[0-9a-f]{12}\\)$`, 'm'));
+    assert.equal(berth('up', '-d', '-t', '1').status, 0);
+    assert.doesNotMatch(berth('up', '--dry-run').stdout, /recreate/);
+  });
+
   await t.test('scale up and down (highest numbers removed first)', () => {
     assert.equal(berth('up', '-d', '--scale', 'web=3').status, 0);
     assert.deepEqual(ps('web').map((e) => e.Name).sort(), [1, 2, 3].map((n) => `${project}-web-${n}`));
@@ -143,8 +167,11 @@ test('stack lifecycle: up, ps, re-up, recreate with reasons, scale, orphans, per
     assert.deepEqual(ps('-a'), []);
   });
 
-  await t.test('down leaves nothing behind', () => {
+  await t.test('images of containers cannot be removed; down leaves nothing behind', () => {
     assert.equal(berth('up', '-d').status, 0);
+    const rmi = berth('rmi', testImage);
+    assert.equal(rmi.status, 1);
+    assert.match(rmi.stderr, new RegExp(`is used by container "${project}-`));
     const down = berth('down', '-t', '1');
     assert.equal(down.status, 0, down.stderr);
     assert.deepEqual(leftovers(root, project), []);

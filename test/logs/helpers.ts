@@ -23,7 +23,8 @@ function quote(arg: string): string {
 export function startBerth(args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; pty?: boolean }): RunningBerth {
   const command = [process.execPath, berthBin, ...args];
   const child = options.pty
-    ? spawn('script', ['-qefc', command.map(quote).join(' '), '/dev/null'], { cwd: options.cwd, env: options.env, stdio: ['pipe', 'pipe', 'pipe'] })
+    // exec: the shell script(1) starts must not stay around to catch the pty's SIGINT itself.
+    ? spawn('script', ['-qefc', `exec ${command.map(quote).join(' ')}`, '/dev/null'], { cwd: options.cwd, env: options.env, stdio: ['pipe', 'pipe', 'pipe'] })
     : spawn(command[0], command.slice(1), { cwd: options.cwd, env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
   let text = '';
   const waiters: Array<() => void> = [];

@@ -47,7 +47,7 @@ test('followEvents sees new events, also across a rotation', async (t) => {
   assert.ok(!seen.some((e) => e.type === 'container' && e.service === 'old'), 'starts at the end of the journal');
   const codes = seen.map((e) => (e.type === 'container' ? e.exitCode : -1));
   assert.ok(codes.length >= 55, `saw ${codes.length} of 60`);
-  assert.deepEqual(codes, [...codes].sort((a, b) => (a ?? 0) - (b ?? 0)), 'in order, no duplicates');
+  assert.ok(codes.every((code, i) => i === 0 || (code ?? 0) > (codes[i - 1] ?? 0)), `in order, no duplicates: ${codes.join(',')}`);
 });
 
 test('text and JSON forms follow Compose', () => {

@@ -12,6 +12,7 @@ import { pullWithProgress } from './pull.js';
 import { pushWithOutput } from './push.js';
 import { removeImages } from './rmi.js';
 import { globalOptions } from '../global-options.js';
+import { registerImageUsage } from '../../engine/records.js';
 
 /** The docker-like inspect document of an image. */
 export function inspectDocument(image: StoredImage): Record<string, unknown> {
@@ -86,6 +87,7 @@ export function registerImage(program: Command): void {
       }
       const store = await ImageStore.open();
       const before = new Set((await store.listImages()).map((stored) => stored.id));
+      registerImageUsage();
       const inUse = new Set((await imagesInUse()).keys());
       const result = await store.gc({ all: options.all, inUse });
       const after = new Set((await store.listImages()).map((stored) => stored.id));

@@ -7,10 +7,12 @@ import type { Command } from 'commander';
 import { BerthError, ImageError } from '../../errors.js';
 import { formatReference, looksLikeImageId, parseReference } from '../../images/reference.js';
 import { ImageStore, imagesInUse } from '../../images/store/index.js';
+import { registerImageUsage } from '../../engine/records.js';
 
 /** Removes each of `names`; reports every failure and fails at the end if any. */
 export async function removeImages(names: string[], options: { force?: boolean }): Promise<void> {
   const store = await ImageStore.open();
+  registerImageUsage();
   const inUse = await imagesInUse();
   const failures: string[] = [];
   for (const name of names) {
