@@ -21,3 +21,11 @@ export type { ContainerSpec, OciConfig, OciState, ContainerStats } from './runti
 // Images.
 export { ImageStore, pullImage, pushImage, parseReference, normalizeReference, unpackLayer, mountRootfs, unmountRootfs, prepareContainerRootfs, removeContainerRootfs, loadArchive, saveImages, importRootfs } from './images/index.js';
 export type { StoredImage, ImageReference } from './images/index.js';
+
+// Stacks: the engine behind the CLI, and the API for integration tests.
+export { up } from './api.js';
+export type { Stack, StackOptions, ExecResult, HostPort } from './api.js';
+export { Engine } from './engine/engine.js';
+export type { ContainerRecord, ObservedContainer, EngineEvent, PlannedAction } from './engine/types.js';
+export { buildServices } from './build/index.js';
+export { startWatch } from './watch/index.js';

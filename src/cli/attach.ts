@@ -100,7 +100,10 @@ export async function attachStack(engine: AttachEngine, project: { name: string;
   };
   const killStack = async (): Promise<void> => {
     await Promise.all(current().map(async (record) => {
-      if ((await watchOne(engine.driver, record, env)).alive) await engine.killContainer(record, 'SIGKILL').catch(() => undefined);
+      if (!(await watchOne(engine.driver, record, env)).alive) return;
+      await engine.killContainer(record, 'SIGKILL').catch(() => undefined);
+      // Wait (briefly) for the monitor to record the exit, so the exit line can be printed.
+      for (let waited = 0; waited < 5000 && (await watchOne(engine.driver, record, env)).alive; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
     }));
   };
 

@@ -52,8 +52,11 @@ export function describeEvent(event: EngineEvent, recreating: ReadonlySet<string
       let status = words[event.action] ?? event.action;
       if (event.action === 'created' && recreating.has(event.name)) status = 'Recreated';
       if (event.action === 'exited' && event.exitCode) status = `Exited (${event.exitCode})`;
-      if (event.detail && event.action !== 'exited') status = `${status} ${event.detail}`;
-      return { key: `container:${event.name}`, label: `Container ${event.name}`, status, failed: event.action === 'unhealthy' };
+      if (event.action === 'waiting' && event.detail) status = `Waiting for ${event.detail}`;
+      else if (event.detail && event.action !== 'exited') status = `${status} ${event.detail}`;
+      // A service waiting for its dependencies has no container yet.
+      const label = event.name === event.service ? `Service ${event.name}` : `Container ${event.name}`;
+      return { key: `container:${event.name}`, label, status, failed: event.action === 'unhealthy' };
     }
     default: return undefined;
   }

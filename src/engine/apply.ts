@@ -155,7 +155,8 @@ async function applyServices(engine: Engine, project: Project, services: string[
               engine.emit(project.name, { type: 'container', action: 'waiting', service: name, name, time: Date.now(), detail: `optional dependency "${dep}" failed: ${(err as Error).message}` });
               continue;
             }
-            throw new ApplyError(`service "${name}" cannot start: dependency "${dep}" failed`, 'depends_on', name, { cause: err });
+            // The dependency's own failure is what the user needs to read, so it goes in the message.
+            throw new ApplyError(`service "${name}" cannot start: dependency "${dep}" failed: ${(err as Error).message}`, 'depends_on', name, { cause: err });
           }
         }
         await applyService(engine, project, service, plan.actions.filter((a) => a.service === name), observed, options);

@@ -1,12 +1,12 @@
 /**
  * Cheap container status for the supervisor's poll loop. Under berth-runtime it reads the
- * runtime's state directory directly (state.json, started, exit.json, /proc/<pid>/stat: a few
- * small reads, no process spawned), deciding exactly as `berth-runtime state` does except for
- * `paused`, which callers that care (the health prober) ask the runtime about. Other runtimes
- * (runc, crun) are asked with `state`.
+ * runtime's state directory directly (state.json, started, exit.json, /proc/<pid>/stat and the
+ * cgroup freezer: a few small reads, no process spawned), deciding exactly as `berth-runtime
+ * state` does. Other runtimes (runc, crun) are asked with `state`.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { cgroupMountRoot, cgroupVersion } from '../runtime/cgroup-stats.js';
 import { isNotFoundError, type RuntimeDriver } from '../runtime/driver.js';
 
 /** What the supervisor needs to know about one container right now. */
@@ -62,7 +62,7 @@ export async function runtimeStatus(driver: RuntimeDriver, containerId: string):
 /** Reads berth-runtime's files; undefined when they are in a state only the runtime can judge (process gone, exit not recorded yet). */
 export function berthRuntimeStatus(root: string, containerId: string): RuntimeStatus | undefined {
   const dir = path.join(root, containerId);
-  const state = readJson<{ pid?: number; startTime?: number | string }>(path.join(dir, 'state.json'));
+  const state = readJson<{ pid?: number; startTime?: number | string; cgroupPath?: string; cgroupRoot?: string }>(path.join(dir, 'state.json'));
   if (!state) return existsSync(dir) ? { status: 'creating' } : { status: 'missing' };
   const startedAt = readText(path.join(dir, 'started')) || undefined;
   const exit = readJson<{ exitCode?: number; finishedAt?: string }>(path.join(dir, 'exit.json'));
@@ -71,5 +71,12 @@ export function berthRuntimeStatus(root: string, containerId: string): RuntimeSt
   if (pid <= 0) return { status: 'creating' };
   if (processStartTime(pid) !== String(state.startTime)) return undefined;
   if (existsSync(path.join(dir, 'exec.fifo'))) return { status: 'created', pid };
+  if (state.cgroupPath && cgroupFrozen(state.cgroupRoot || cgroupMountRoot, state.cgroupPath)) return { status: 'paused', pid, startedAt };
   return { status: 'running', pid, startedAt };
+}
+
+/** Whether the container's cgroup is frozen (paused), read as berth-runtime reads it. */
+function cgroupFrozen(root: string, cgroupPath: string): boolean {
+  if (cgroupVersion(root) === 2) return /frozen 1/.test(readText(path.join(root, cgroupPath, 'cgroup.events')) ?? '');
+  return /^(FROZEN|FREEZING)/.test(readText(path.join(root, 'freezer', cgroupPath, 'freezer.state')) ?? '');
 }

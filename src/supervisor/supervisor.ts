@@ -395,14 +395,10 @@ export class Supervisor {
   private async probe(w: Watched): Promise<void> {
     const spec = w.record.healthcheck!;
     const runStartedAt = w.runStartedAt;
-    try {
-      // A paused container cannot answer (an exec would hang): skip this round.
-      const state = await this.driver.state(w.record.id);
-      if (state.status !== 'running') {
-        w.probeDueAt = Date.now() + spec.intervalMs;
-        return;
-      }
-    } catch {
+    // A paused container cannot answer (an exec would hang): skip this round.
+    const rt = await runtimeStatus(this.driver, w.record.id).catch(() => undefined);
+    if (rt?.status !== 'running') {
+      w.probeDueAt = Date.now() + spec.intervalMs;
       return;
     }
     const start = Date.now();

@@ -68,7 +68,7 @@ services:
     healthcheck:
       test: ["CMD", "false"]
       interval: 5s
-      start_period: 2s
+      start_period: 4s
       start_interval: 200ms
       retries: 1
   db:
@@ -113,11 +113,12 @@ test('supervisor: restarts, healthchecks, kill -9 and adoption, wait/events/ls, 
   await t.test('healthchecks: start_period with start_interval, healthy, unhealthy', async () => {
     // First, while "slow" is young. retries 1: the first failure that counts makes it unhealthy, so the
     // failures before it fell in the start period and did not count; there were several, so start_interval
-    // (200 ms), not interval (5 s), paced the probes there.
+    // (200 ms), not interval (5 s), paced the probes there. (The supervisor starts after `up` started
+    // the containers, so fewer than 4 s / 200 ms probes fit.)
     const slow = await waitFor('slow unhealthy after its start period', () => run('slow').health?.status === 'unhealthy' && run('slow').health);
     assert.equal(slow.failingStreak, 1);
     const started = Date.parse(run('slow').startedAt!);
-    const inStartPeriod = slow.log.filter((entry) => Date.parse(entry.start) < started + 2000);
+    const inStartPeriod = slow.log.filter((entry) => Date.parse(entry.start) < started + 4000);
     assert.ok(inStartPeriod.length >= 3, `probes in the start period: ${inStartPeriod.length}`);
     const healthy = await waitFor('healthy', () => run('healthy').health?.status === 'healthy' && run('healthy').health);
     assert.equal(healthy.failingStreak, 0);
