@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
-# The README's first command after bootstrap: builds the offline example images, shows the
-# example stack as berth resolves it, and runs its image's programs in berth containers.
-# (`berth up` of the stack itself comes with the lifecycle layer; see README "Status".)
+# The README's first command after bootstrap: builds the offline example images, then brings the
+# example stack (a Python web app counting visits in redis) up with `berth up -d --wait` and
+# shows it answering. The stack keeps running; the last lines say how to look at it and stop it.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 berth=(node "$here/../bin/berth.js")
+stack="$here/stack"
 
 "$here/build-images.sh"
 echo
-echo "== berth images"
-"${berth[@]}" images
+echo "== berth up -d --wait   (in examples/stack)"
+(cd "$stack" && "${berth[@]}" up -d --wait --timeline)
 echo
-echo "== the example stack, as berth resolves it (berth -f examples/stack/compose.yaml config)"
-"${berth[@]}" -f "$here/stack/compose.yaml" config
-echo "== its dependency graph (berth graph)"
-"${berth[@]}" -f "$here/stack/compose.yaml" graph
+echo "== berth ps"
+(cd "$stack" && "${berth[@]}" ps)
 echo
-echo "== a container from berth-examples/debian-py:bookworm, run by berth-runtime"
-node "$here/run-container.mjs" berth-examples/debian-py:bookworm /bin/sh -c \
-  'echo "hostname: $(hostname)"; python3 --version; redis-server --version | cut -d" " -f1-3; echo "processes visible:"; ls /proc | grep -c "^[0-9]"'
+echo "== the app, from the host"
+for _ in 1 2 3; do curl -fsS http://127.0.0.1:8080/; done
+echo
+echo "The stack is running. Try:"
+echo "  curl http://127.0.0.1:8080/                      # the app (counts visits in redis)"
+echo "  cd examples/stack && node ../../bin/berth.js logs -f  # follow both services' logs"
+echo "  cd examples/stack && node ../../bin/berth.js down -v  # remove everything it made"

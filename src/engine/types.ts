@@ -139,6 +139,11 @@ export interface ContainerRecord {
   volumes: string[];
   /** Anonymous volumes created for this container (removed by `rm -v`, renewed by `up -V`). */
   anonymousVolumes: string[];
+  /**
+   * The OCI runtime binary the container was created with (`--runtime`); every later command on
+   * it uses this one. Absent in records written before berth recorded it: the default runtime.
+   */
+  runtime?: string;
 }
 
 /** Health as the supervisor last saw it. */

@@ -17,7 +17,12 @@ import { applyProbe, healthcheckDisabled, initialHealth, nextProbeAt, probeComma
 import { nextBackoff, shouldRestart, type Backoff } from './restart-policy.js';
 import { runtimeStatus, type RuntimeStatus } from './runtime-status.js';
 
-/** Identifies one exit: the runtime's finishedAt (runc/crun give none: the run it ended instead). */
+/** Identifies one run: the runtime's start time (runc/crun report none: the process id instead). */
+function runIdentity(rt: RuntimeStatus): string {
+  return rt.startedAt ?? `pid:${rt.pid ?? 0}`;
+}
+
+/** Identifies one exit: the runtime's finishedAt (runc/crun report none: the run it ended instead). */
 function exitKey(rt: RuntimeStatus, runStartedAt: string | undefined): string {
   return rt.finishedAt ?? `after:${rt.startedAt ?? runStartedAt ?? ''}`;
 }
@@ -201,6 +206,16 @@ export class Supervisor {
   }
 
   private async observe(w: Watched): Promise<void> {
+    if (w.restartTimer) {
+      // A berth command stopped or started it during the backoff: that command decided.
+      const run = readRunInfo(this.project, w.record.name, this.env);
+      if (run.stoppedByUser || !run.restartingAt) {
+        clearTimeout(w.restartTimer);
+        w.restartTimer = undefined;
+        w.restartDueAt = undefined;
+        this.log(`${w.record.name}: pending restart cancelled (${run.stoppedByUser ? 'stopped by user' : 'started by a berth command'})`);
+      }
+    }
     const rt = await runtimeStatus(this.driver, w.record.id);
     const previous = w.status;
     w.status = rt.status;
@@ -212,7 +227,7 @@ export class Supervisor {
       const recorded = run.finishedAt !== undefined && (run.startedAt === undefined || Date.parse(run.finishedAt) >= Date.parse(run.startedAt));
       if (rt.status === 'stopped' && (recorded || w.restartTimer)) w.handledExit = exitKey(rt, undefined);
     }
-    if ((rt.status === 'running' || rt.status === 'paused') && rt.startedAt !== w.runStartedAt) {
+    if ((rt.status === 'running' || rt.status === 'paused') && runIdentity(rt) !== w.runStartedAt) {
       this.onStarted(w, rt);
     }
     if (rt.status === 'stopped' && exitKey(rt, w.runStartedAt) !== w.handledExit) {
@@ -228,7 +243,7 @@ export class Supervisor {
   /** A new run began (started by a berth command or by us): reset the health check for it. */
   private onStarted(w: Watched, rt: RuntimeStatus): void {
     const first = w.runStartedAt === undefined;
-    w.runStartedAt = rt.startedAt;
+    w.runStartedAt = runIdentity(rt);
     w.runStartMs = rt.startedAt ? Date.parse(rt.startedAt) : Date.now();
     if (Number.isNaN(w.runStartMs)) w.runStartMs = Date.now();
     const spec = w.record.healthcheck;
@@ -240,7 +255,10 @@ export class Supervisor {
     const healthOfThisRun = first && lastProbe !== undefined && Date.parse(lastProbe.end) >= w.runStartMs;
     if (!healthOfThisRun) {
       health = { ...initialHealth(), log: run.health?.log ?? [] };
-      updateRunInfo(this.project, w.record.name, (info) => ({ ...info, health }), this.env);
+      // The engine's start usually reset it already; write only when it did not (fewer writers, fewer races).
+      if (run.health?.status !== 'starting' || run.health.failingStreak !== 0) {
+        updateRunInfo(this.project, w.record.name, (info) => ({ ...info, health }), this.env);
+      }
     }
     const last = health.log.length > 0 ? Date.parse(health.log[health.log.length - 1].end) : w.runStartMs;
     w.probeDueAt = nextProbeAt(health, spec, Math.max(last, w.runStartMs), w.runStartMs);
