@@ -6,8 +6,10 @@ cd "$(dirname "$0")/.."
 
 # busybox-static and debootstrap: offline base images; docker-registry + apache2-utils
 # (htpasswd): the real registry tests push to and pull from; zstd: zstd layers; iproute2 and
-# iptables: networks; runc and crun: conformance tests run the same bundles under them.
-packages=(busybox-static debootstrap docker-registry apache2-utils openssl attr zstd iproute2 iptables runc crun python3)
+# nftables: networks (bridges, namespaces, published ports as kernel NAT); util-linux
+# (script): tests that drive a real pty; runc and crun: conformance tests run the same bundles
+# under them; curl: examples/run.sh asks the example app.
+packages=(busybox-static debootstrap docker-registry apache2-utils openssl attr zstd iproute2 nftables util-linux runc crun python3 curl)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

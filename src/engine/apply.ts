@@ -6,7 +6,7 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { ApplyError, BerthError } from '../errors.js';
-import { imagesInUse } from '../images/index.js';
+import { imagesInUse, type StoredImage } from '../images/store/index.js';
 import { buildGraph } from '../graph/index.js';
 import { runRoot } from '../paths.js';
 import type { Engine } from './engine.js';
@@ -38,6 +38,12 @@ export interface UpOptions {
   dryRun?: boolean;
   /** Services to converge (their dependencies too, unless noDeps); default all. */
   services?: string[];
+  /** Build the images of services with `build:` before starting (`up --build`). */
+  build?: boolean;
+  /** Never build, not even a missing image (`up --no-build`). */
+  noBuild?: boolean;
+  /** Build output, one call per line (default: stderr as `<service> <line>`). */
+  buildLog?: (service: string, line: string) => void;
 }
 
 /** What `up` did. */
@@ -59,6 +65,39 @@ export interface DownOptions {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Options of ensureServiceImages(). */
+export interface EnsureImagesOptions {
+  /** Build every service with `build:` (`--build`). */
+  build?: boolean;
+  /** Never build (`--no-build`). */
+  noBuild?: boolean;
+  /** Build output lines. */
+  log?: (service: string, line: string) => void;
+}
+
+/**
+ * Builds the images `up` (and `run`) need before they resolve images: with `build` every
+ * service that has `build:`; otherwise those with `pull_policy: build` and those whose image is
+ * not in the store yet. Returns the services built.
+ */
+export async function ensureServiceImages(engine: Engine, project: Project, services: readonly string[], options: EnsureImagesOptions = {}): Promise<string[]> {
+  if (options.noBuild) return [];
+  const toBuild: string[] = [];
+  for (const name of services) {
+    const service = project.services.get(name);
+    if (!service || service.build === undefined || service.build === null) continue;
+    if (options.build || service.pull_policy === 'build' || !(await engine.store.resolve(serviceImageRef(project, service)))) toBuild.push(name);
+  }
+  if (toBuild.length === 0) return [];
+  // The builder is large: load it only when something is built.
+  const { buildServices } = await import('../build/index.js');
+  await buildServices(project, toBuild, {
+    env: engine.env, store: engine.store, driver: engine.driver, log: options.log,
+    events: (event) => engine.emit(project.name, event),
+  });
+  return toBuild;
+}
 
 /** The services to converge: the named ones plus their dependencies (unless noDeps), all when none are named. */
 export function selectServices(project: Project, names: readonly string[] | undefined, noDeps: boolean | undefined): string[] {
@@ -108,13 +147,23 @@ export async function up(engine: Engine, project: Project, options: UpOptions = 
       return { plan, services };
     }
     await engine.cleanupPending(project.name);
+    await ensureServiceImages(engine, project, services, { build: options.build, noBuild: options.noBuild, log: options.buildLog });
     writeProjectRecord({ name: project.name, workingDir: project.workingDir, configFiles: [...project.configFiles], updated: new Date().toISOString() }, engine.env);
     const sink = (event: Parameters<NonNullable<Engine['events']>>[0]) => engine.emit(project.name, event);
     await engine.network.ensureNetworks(project, networkKeys(project, services), sink);
     await engine.volumes.ensureProjectVolumes(project, volumeKeys(project, services), sink);
     const imageDigests = new Map<string, string | undefined>();
+    const images = new Map<string, StoredImage>();
+    // Services sharing an image (and a pull policy) resolve it once: one pull, not one per service.
+    const byRef = new Map<string, Promise<StoredImage>>();
     await Promise.all(services.map(async (name) => {
-      imageDigests.set(name, (await resolveServiceImage(engine, project, project.services.get(name)!, options.pull)).manifestDigest);
+      const service = project.services.get(name)!;
+      const key = `${serviceImageRef(project, service)}\0${service.pull_policy ?? ''}\0${service.build ? 'build' : ''}`;
+      let pending = byRef.get(key);
+      if (!pending) byRef.set(key, pending = resolveServiceImage(engine, project, service, options.pull));
+      const image = await pending;
+      images.set(name, image);
+      imageDigests.set(name, image.manifestDigest);
     }));
     const observed = await engine.observe(project.name);
     const plan = planProject(project, graph.startOrder, observed, { ...options, services, named, imageDigests });
@@ -126,9 +175,12 @@ export async function up(engine: Engine, project: Project, options: UpOptions = 
         await engine.removeContainer(c.record);
       }));
     }
-    await applyServices(engine, project, services, plan, observed, options);
-    if (!options.noStart && plan.actions.some((a) => a.kind !== 'remove')) await engine.ensureSupervisor(project.name).catch(() => undefined);
-    if (options.wait && !options.noStart) await waitForServices(engine, project, services, options.waitTimeout);
+    // Each container's "healthy" (and a job's "exited") is announced once per up, for the timeline.
+    const announced = new Set<string>();
+    await applyServices(engine, project, services, plan, observed, images, announced, options);
+    // Nothing below needs the supervisor answering unless --wait: spawning it is enough (it adopts what it finds).
+    if (!options.noStart && plan.actions.some((a) => a.kind !== 'remove')) await engine.ensureSupervisor(project.name, { wait: Boolean(options.wait) }).catch(() => undefined);
+    if (options.wait && !options.noStart) await waitForServices(engine, project, services, options.waitTimeout, announced);
     return { plan, services };
   });
 }
@@ -137,7 +189,9 @@ function timeoutMs(seconds: number | undefined): number | undefined {
   return seconds === undefined ? undefined : seconds * 1000;
 }
 
-async function applyServices(engine: Engine, project: Project, services: string[], plan: Plan, observed: ObservedContainer[], options: UpOptions): Promise<void> {
+async function applyServices(
+  engine: Engine, project: Project, services: string[], plan: Plan, observed: ObservedContainer[], images: ReadonlyMap<string, StoredImage>, announced: Set<string>, options: UpOptions,
+): Promise<void> {
   const selected = new Set(services);
   const tasks = new Map<string, Promise<void>>();
   const run = (name: string): Promise<void> => {
@@ -149,7 +203,7 @@ async function applyServices(engine: Engine, project: Project, services: string[
           if (!selected.has(dep)) continue;
           try {
             await run(dep);
-            if (!options.noStart) await waitForCondition(engine, project, name, dep, dependency.condition);
+            if (!options.noStart) await waitForCondition(engine, project, name, dep, dependency.condition, announced);
           } catch (err) {
             if (dependency.required === false) {
               engine.emit(project.name, { type: 'container', action: 'waiting', service: name, name, time: Date.now(), detail: `optional dependency "${dep}" failed: ${(err as Error).message}` });
@@ -159,7 +213,7 @@ async function applyServices(engine: Engine, project: Project, services: string[
             throw new ApplyError(`service "${name}" cannot start: dependency "${dep}" failed: ${(err as Error).message}`, 'depends_on', name, { cause: err });
           }
         }
-        await applyService(engine, project, service, plan.actions.filter((a) => a.service === name), observed, options);
+        await applyService(engine, project, service, plan.actions.filter((a) => a.service === name), observed, images.get(name), options);
       })();
       tasks.set(name, task);
     }
@@ -174,7 +228,7 @@ async function applyServices(engine: Engine, project: Project, services: string[
   }
 }
 
-async function applyService(engine: Engine, project: Project, service: Service, actions: PlannedAction[], observed: ObservedContainer[], options: UpOptions): Promise<void> {
+async function applyService(engine: Engine, project: Project, service: Service, actions: PlannedAction[], observed: ObservedContainer[], image: StoredImage | undefined, options: UpOptions): Promise<void> {
   const find = (name: string) => observed.find((c) => c.record.name === name);
   const stopMs = timeoutMs(options.timeout);
   await Promise.all(actions.filter((a) => a.kind === 'remove').map(async (action) => {
@@ -191,20 +245,19 @@ async function applyService(engine: Engine, project: Project, service: Service, 
       engine.emit(project.name, { type: 'container', action: 'recreate', service: service.name, name: action.name, time: Date.now(), reasons: action.reasons });
       await engine.stopContainer(container.record, { timeoutMs: stopMs });
       await engine.removeContainer(container.record, { volumes: options.renewAnonVolumes });
-      record = await engine.createContainer(project, service, action.number, { pull: 'missing', previous: options.renewAnonVolumes ? undefined : container.record });
+      record = await engine.createContainer(project, service, action.number, { pull: 'missing', image, previous: options.renewAnonVolumes ? undefined : container.record });
     } else if (action.kind === 'create') {
-      record = await engine.createContainer(project, service, action.number, { pull: 'missing' });
+      record = await engine.createContainer(project, service, action.number, { pull: 'missing', image });
     }
-    if (!options.noStart && record) await engine.startContainer(record);
+    if (!options.noStart && record) await engine.startContainer(record, { fresh: action.kind !== 'start' });
   }));
 }
 
 /** Waits until dependency `dep` of `dependent` reaches `condition` (started, healthy, completed successfully). */
-async function waitForCondition(engine: Engine, project: Project, dependent: string, dep: string, condition: string): Promise<void> {
+async function waitForCondition(engine: Engine, project: Project, dependent: string, dep: string, condition: string, announced: Set<string>): Promise<void> {
   if (condition === 'service_started') return;
   engine.emit(project.name, { type: 'container', action: 'waiting', service: dependent, name: dependent, time: Date.now(), detail: `${dep} ${condition === 'service_healthy' ? 'healthy' : 'completed'}` });
   if (condition === 'service_healthy') await engine.ensureSupervisor(project.name).catch(() => undefined);
-  const announced = new Set<string>();
   for (let attempt = 0; ; attempt++) {
     const containers = (await engine.observe(project.name)).filter((c) => c.record.service === dep);
     if (containers.length === 0) throw new BerthError(`service "${dep}" has no container`);
@@ -212,7 +265,15 @@ async function waitForCondition(engine: Engine, project: Project, dependent: str
       const missing = containers.find((c) => !c.record.healthcheck);
       if (missing) throw new BerthError(`container "${missing.record.name}" has no healthcheck configured`, { hint: `give service "${dep}" a healthcheck, or use condition service_started` });
       const bad = containers.find((c) => c.run.health?.status === 'unhealthy' || (c.status === 'exited' && !c.run.restartingAt));
-      if (bad) throw new BerthError(`container "${bad.record.name}" is ${bad.status === 'exited' ? `exited (${bad.exitCode ?? '?'})` : 'unhealthy'}`, { hint: `see its output with "berth logs ${dep}"` });
+      if (bad) {
+        const last = bad.run.health?.log?.[bad.run.health.log.length - 1];
+        const why = bad.status === 'exited'
+          ? `its container "${bad.record.name}" exited with code ${bad.exitCode ?? bad.run.exitCode ?? '?'}`
+          : `its container "${bad.record.name}" failed its healthcheck${last ? ` (last check exited ${last.exitCode}${last.output.trim() ? `: ${last.output.trim().split('\n').pop()!.slice(0, 200)}` : ''})` : ''}`;
+        throw new BerthError(`service "${dep}" is unhealthy: ${why}`, {
+          hint: `"${dependent}" waits for "${dep}" to be healthy (depends_on condition service_healthy); see "berth logs ${dep}" and "berth ps ${dep}"`,
+        });
+      }
       for (const c of containers) {
         if (c.run.health?.status === 'healthy' && !announced.has(c.record.name)) {
           announced.add(c.record.name);
@@ -224,7 +285,12 @@ async function waitForCondition(engine: Engine, project: Project, dependent: str
       if (containers.every((c) => c.status === 'exited' || c.status === 'created' && c.run.finishedAt)) {
         const failed = containers.find((c) => (c.exitCode ?? c.run.exitCode) !== 0);
         if (failed) throw new BerthError(`service "${dep}" did not complete successfully: container "${failed.record.name}" exited with code ${failed.exitCode ?? failed.run.exitCode ?? '?'}`, { hint: `see its output with "berth logs ${dep}"` });
-        for (const c of containers) engine.emit(project.name, { type: 'container', action: 'exited', service: dep, name: c.record.name, time: Date.now(), exitCode: 0 });
+        for (const c of containers) {
+          if (announced.has(`exited ${c.record.name}`)) continue;
+          announced.add(`exited ${c.record.name}`);
+          const finished = Date.parse(c.run.finishedAt ?? '');
+          engine.emit(project.name, { type: 'container', action: 'exited', service: dep, name: c.record.name, time: Number.isFinite(finished) ? Math.min(finished, Date.now()) : Date.now(), exitCode: 0 });
+        }
         return;
       }
     } else return;
@@ -233,10 +299,9 @@ async function waitForCondition(engine: Engine, project: Project, dependent: str
 }
 
 /** `up --wait`: every container running (healthy if it has a healthcheck), or a one-shot that exited 0. */
-export async function waitForServices(engine: Engine, project: Project, services: readonly string[], timeoutSeconds?: number): Promise<void> {
+export async function waitForServices(engine: Engine, project: Project, services: readonly string[], timeoutSeconds?: number, announced = new Set<string>()): Promise<void> {
   const deadline = timeoutSeconds ? Date.now() + timeoutSeconds * 1000 : Infinity;
   const wanted = new Set(services);
-  const announced = new Set<string>();
   for (let attempt = 0; ; attempt++) {
     const containers = (await engine.observe(project.name)).filter((c) => wanted.has(c.record.service));
     let pending: ObservedContainer | undefined;
@@ -295,11 +360,16 @@ export async function down(engine: Engine, projectOrName: Project | string, opti
     const left = listRecords(name, engine.env);
     const sink = (event: Parameters<NonNullable<Engine['events']>>[0]) => engine.emit(name, event);
     await engine.network.removeNetworks(project ?? { name }, sink);
-    if (options.volumes && project) {
-      for (const volume of project.volumes.values()) {
-        if (volume.external) continue;
-        await Promise.resolve(engine.volumes.remove(volume.name)).then(
-          () => engine.emit(name, { type: 'volume', action: 'remove', name: volume.name, time: Date.now() }),
+    if (options.volumes) {
+      // With the compose file: its non-external volumes. Without (`down -v -p NAME`): the volumes labelled with the project.
+      const names = project
+        ? [...project.volumes.values()].filter((volume) => !volume.external).map((volume) => volume.name)
+        : engine.volumes.list({ project: name }).map((volume) => volume.name);
+      const stillUsed = new Set(left.flatMap((record) => [...(record.volumes ?? []), ...(record.anonymousVolumes ?? [])]));
+      for (const volume of names) {
+        if (stillUsed.has(volume)) continue;
+        await Promise.resolve(engine.volumes.remove(volume)).then(
+          (removed) => { if (removed) engine.emit(name, { type: 'volume', action: 'remove', name: volume, time: Date.now() }); },
           () => undefined,
         );
       }
@@ -345,5 +415,5 @@ export async function startContainers(engine: Engine, projectName: string, conta
   for (const wave of stopWaves(containers.map((c) => c.record)).reverse()) {
     await Promise.all(containers.filter((c) => wave.includes(c.record.service) && c.status !== 'running').map((c) => engine.startContainer(c.record)));
   }
-  if (containers.length) await engine.ensureSupervisor(projectName).catch(() => undefined);
+  if (containers.length) await engine.ensureSupervisor(projectName, { wait: false }).catch(() => undefined);
 }

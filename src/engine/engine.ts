@@ -12,7 +12,8 @@
  * else the default (BERTH_RUNTIME, else berth-runtime).
  */
 import path from 'node:path';
-import { ImageStore } from '../images/index.js';
+// Narrow imports: the registry client and archive code load only when a command needs them.
+import { ImageStore } from '../images/store/index.js';
 import { stateRoot, runRoot, runtimeBinary } from '../paths.js';
 import { RuntimeDriver, type AttachedOptions, type DetachedOptions, type ExecOptions, type RunResult } from '../runtime/index.js';
 import type { OciState } from '../runtime/oci-types.js';
@@ -20,7 +21,7 @@ import type { ContainerStats } from '../runtime/cgroup-stats.js';
 import type { Project, Service } from '../model/types.js';
 import {
   cleanupPending, createContainer, killContainer, pauseContainer, removeContainer, startContainer, stopContainer, unpauseContainer,
-  type CreateOptions, type RemoveOptions, type StopOptions,
+  type CreateOptions, type RemoveOptions, type StartOptions, type StopOptions,
 } from './lifecycle.js';
 import { withProjectLock } from './lock.js';
 import { createNetworkProvider } from '../network/index.js';
@@ -224,8 +225,8 @@ export class Engine {
   }
 
   /** Starts a created or stopped container; updates run.json. */
-  startContainer(record: ContainerRecord): Promise<void> {
-    return startContainer(this, record);
+  startContainer(record: ContainerRecord, options: StartOptions = {}): Promise<void> {
+    return startContainer(this, record, options);
   }
 
   /** Stops a container (stop signal, SIGKILL after the grace period). */

@@ -4,12 +4,16 @@
  * fails, and a create killed half-way leaves a pending.json that the next command undoes.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, existsSync } from 'node:fs';
+import { mkdirSync, readdirSync, existsSync, readFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import path from 'node:path';
-import { BerthError, ImageError } from '../errors.js';
-import { pullImage, shouldPull, prepareContainerRootfs, removeContainerRootfs, type StoredImage } from '../images/index.js';
+import { BerthError, ImageError, RuntimeError } from '../errors.js';
+import type { StoredImage } from '../images/store/index.js';
+import { shouldPull } from '../images/registry/pull-policy.js';
+import { prepareContainerRootfs, removeContainerRootfs } from '../images/rootfs/index.js';
 import { serviceConfigHash, serviceDocument } from '../model/index.js';
 import { RuntimeDriver, toOciSpec, hostSpecOptions, resolveSpecUser, isNotFoundError } from '../runtime/index.js';
+import type { OciState } from '../runtime/oci-types.js';
 import { berthVersion } from '../version.js';
 import type { Engine } from './engine.js';
 import { runtimeState } from './observe.js';
@@ -31,6 +35,8 @@ export interface CreateOptions {
   pull?: string;
   /** The container this one replaces (recreate): its anonymous volumes are reused. */
   previous?: ContainerRecord;
+  /** The service's image, already resolved (and pulled) by the caller. */
+  image?: StoredImage;
 }
 
 /** The image reference a service runs: its `image`, or `<project>-<service>` for build-only services. */
@@ -45,6 +51,8 @@ export async function resolveServiceImage(engine: Engine, project: Project, serv
   const policy = pull && pull !== 'policy' ? pull : (service.pull_policy as string | undefined) ?? (service.build ? 'build' : 'missing');
   if (service.image && (await shouldPull(engine.store, ref, policy === 'build' ? 'never' : policy))) {
     engine.emit(project.name, { type: 'image', action: 'pull', service: service.name, image: ref, time: Date.now() });
+    // The registry client loads only when something is pulled.
+    const { pullImage } = await import('../images/registry/index.js');
     const pulled = await pullImage(engine.store, ref, { platform: service.platform as string | undefined, env: engine.env });
     engine.emit(project.name, { type: 'image', action: 'pulled', service: service.name, image: ref, time: Date.now() });
     return pulled;
@@ -84,9 +92,10 @@ export async function createContainer(engine: Engine, project: Project, service:
     throw new BerthError(`container name "${name}" is already in use in project "${project.name}"`, { hint: `remove it first with "berth rm -f ${service.name}"` });
   }
   engine.emit(project.name, { type: 'container', action: 'creating', service: service.name, name, time: Date.now() });
-  const image = await resolveServiceImage(engine, project, service, options.pull);
+  const image = options.image ?? (await resolveServiceImage(engine, project, service, options.pull));
+  const driver = engine.driverForNew(project.name);
   mkdirSync(dir, { recursive: true });
-  writePending(project.name, { id: name, name, service: service.name, pid: process.pid }, env);
+  writePending(project.name, { id: name, name, service: service.name, pid: process.pid, runtime: driver.binary }, env);
   const undo: Array<() => Promise<unknown> | unknown> = [];
   try {
     const rootfs = await prepareContainerRootfs(engine.store, image, name);
@@ -99,7 +108,7 @@ export async function createContainer(engine: Engine, project: Project, service:
       resolveShared: async (target) => resolveShared(engine, project, target),
     });
     undo.push(() => engine.network.detach(name, network));
-    writePending(project.name, { id: name, name, service: service.name, pid: process.pid, network }, env);
+    writePending(project.name, { id: name, name, service: service.name, pid: process.pid, network, runtime: driver.binary }, env);
     const labels = { ...containerLabels(project, service, number, oneoff, image), ...(options.overrides?.labels ?? {}) };
     const logPath = path.join(dir, `${name}-json.log`);
     const built = await engine.buildSpec({
@@ -122,7 +131,9 @@ export async function createContainer(engine: Engine, project: Project, service:
       network,
       dependsOn: Object.fromEntries(Object.entries(service.depends_on ?? {}).map(([dep, d]) => [dep, { condition: d.condition, restart: d.restart ?? false, required: d.required }])),
       volumes: built.volumes, anonymousVolumes: built.anonymousVolumes,
+      runtime: driver.binary,
     };
+    engine.driverFor(record);
     writeJsonAtomic(path.join(dir, 'run.json'), { restartCount: 0 });
     writeRecord(record, env);
     clearPending(project.name, name, env);
@@ -158,36 +169,44 @@ async function ensureRootfs(engine: Engine, record: ContainerRecord): Promise<vo
   await prepareContainerRootfs(engine.store, image, record.id);
 }
 
+/** Options of startContainer(). */
+export interface StartOptions {
+  /** The container was just created by this process and never started: skip the state check, create and start in one runtime call. */
+  fresh?: boolean;
+}
+
 /**
  * Starts a container: never started, or stopped (the stopped runtime container is deleted and
  * created again from the same bundle and rootfs). A running container is left alone.
  */
-export async function startContainer(engine: Engine, record: ContainerRecord): Promise<void> {
+export async function startContainer(engine: Engine, record: ContainerRecord, options: StartOptions = {}): Promise<void> {
   const env = engine.env;
-  let state = await runtimeState(engine.driver, record.id);
+  const driver = engine.driverFor(record);
+  let state = options.fresh ? undefined : await runtimeState(driver, record.id);
   if (state?.status === 'running') return;
   if (state?.status === 'paused') {
-    await engine.driver.resume(record.id);
+    await driver.resume(record.id);
     return;
   }
   if (state && state.status !== 'created') {
     if (state.status === 'stopped') {
       updateRunInfo(record.project, record.name, (info) => ({ ...info, exitCode: state!.exitCode ?? info.exitCode, finishedAt: state!.finishedAt ?? info.finishedAt ?? new Date().toISOString() }), env);
     }
-    await engine.driver.delete(record.id, { force: true, ignoreMissing: true });
+    await driver.delete(record.id, { force: true, ignoreMissing: true });
     state = undefined;
   }
   engine.emit(record.project, { type: 'container', action: 'starting', service: record.service, name: record.name, time: Date.now() });
-  if (!state) {
-    await ensureRootfs(engine, record);
-    await engine.driver.create(record.id, record.bundle);
-  }
   try {
-    await engine.driver.start(record.id);
+    if (state) await driver.start(record.id);
+    else {
+      if (!options.fresh) await ensureRootfs(engine, record);
+      // create + start in one runtime process.
+      await driver.runDetached(record.id, record.bundle);
+    }
   } catch (err) {
     // A container whose process cannot start (bad command) stays created; keep that visible as exited 127/126.
     updateRunInfo(record.project, record.name, (info) => ({ ...info, startedAt: info.startedAt ?? new Date().toISOString(), finishedAt: new Date().toISOString(), exitCode: info.exitCode ?? 127 }), env);
-    await engine.driver.delete(record.id, { force: true, ignoreMissing: true }).catch(() => undefined);
+    await driver.delete(record.id, { force: true, ignoreMissing: true }).catch(() => undefined);
     throw err;
   }
   updateRunInfo(record.project, record.name, (info) => ({
@@ -209,66 +228,114 @@ export interface StopOptions {
 export async function stopContainer(engine: Engine, record: ContainerRecord, options: StopOptions = {}): Promise<void> {
   const env = engine.env;
   updateRunInfo(record.project, record.name, (info) => ({ ...info, stoppedByUser: true, restartingAt: undefined }), env);
-  const state = await runtimeState(engine.driver, record.id);
+  const driver = engine.driverFor(record);
+  const state = await runtimeState(driver, record.id);
   if (!state || state.status === 'stopped') return;
   if (state.status === 'created' || state.status === 'creating') {
     // Never started: nothing to stop, but a created runtime container holds namespaces; drop it.
-    await engine.driver.delete(record.id, { force: true, ignoreMissing: true });
+    await driver.delete(record.id, { force: true, ignoreMissing: true });
     return;
   }
   engine.emit(record.project, { type: 'container', action: 'stopping', service: record.service, name: record.name, time: Date.now() });
   const signal = options.signal ?? record.stopSignal ?? 'SIGTERM';
   const timeoutMs = options.timeoutMs ?? record.stopGraceMs ?? 10_000;
-  await signalIgnoringGone(engine, record.id, signal);
-  if (state.status === 'paused') await engine.driver.resume(record.id).catch(() => undefined);
+  await signalIgnoringGone(driver, record.id, signal);
+  if (state.status === 'paused') await driver.resume(record.id).catch(() => undefined);
   let final;
   try {
-    final = await engine.driver.waitStopped(record.id, timeoutMs);
+    final = await waitStopped(driver, record.id, timeoutMs);
   } catch (err) {
     if (isNotFoundError(err)) final = undefined;
     else {
-      await engine.driver.kill(record.id, 'KILL', { all: true }).catch(() => engine.driver.kill(record.id, 'KILL').catch(() => undefined));
-      final = await engine.driver.waitStopped(record.id, 10_000).catch(() => undefined);
+      await driver.kill(record.id, 'KILL', { all: true }).catch(() => driver.kill(record.id, 'KILL').catch(() => undefined));
+      final = await waitStopped(driver, record.id, 10_000).catch(() => undefined);
     }
   }
   updateRunInfo(record.project, record.name, (info) => ({ ...info, exitCode: final?.exitCode ?? info.exitCode ?? 137, finishedAt: final?.finishedAt ?? new Date().toISOString() }), env);
   engine.emit(record.project, { type: 'container', action: 'stopped', service: record.service, name: record.name, time: Date.now(), exitCode: final?.exitCode });
 }
 
-async function signalIgnoringGone(engine: Engine, containerId: string, signal: string): Promise<void> {
+async function signalIgnoringGone(driver: RuntimeDriver, containerId: string, signal: string): Promise<void> {
   try {
-    await engine.driver.kill(containerId, signal);
+    await signalInit(driver, containerId, signal);
   } catch (err) {
-    const state = await runtimeState(engine.driver, containerId);
+    const state = await runtimeState(driver, containerId);
     if (state && state.status !== 'stopped') throw err;
+  }
+}
+
+/** A signal name or number as process.kill takes it, or undefined when it has no Node name (RTMIN+n). */
+function nodeSignal(signal: string): NodeJS.Signals | number | undefined {
+  if (/^\d+$/.test(signal)) return Number(signal);
+  const name = (signal.toUpperCase().startsWith('SIG') ? signal.toUpperCase() : `SIG${signal.toUpperCase()}`) as NodeJS.Signals;
+  return name in osConstants.signals ? name : undefined;
+}
+
+/**
+ * Signals a container's init process. Under berth-runtime this is kill(2) on the pid in its
+ * state.json, after checking the pid still is that process (start time): exactly what
+ * `berth-runtime kill` does, without spawning it. Other runtimes are asked.
+ */
+export async function signalInit(driver: RuntimeDriver, containerId: string, signal: string): Promise<void> {
+  const sig = nodeSignal(signal);
+  if (driver.kind === 'berth' && sig !== undefined) {
+    let state: { pid?: number; startTime?: number | string } | undefined;
+    try {
+      state = JSON.parse(readFileSync(path.join(driver.root, containerId, 'state.json'), 'utf8')) as typeof state;
+    } catch {
+      state = undefined;
+    }
+    if (state?.pid && state.pid > 0 && processStartTime(state.pid) === String(state.startTime)) {
+      try {
+        process.kill(state.pid, sig);
+        return;
+      } catch {
+        // Gone meanwhile: let the runtime say what it knows.
+      }
+    }
+  }
+  await driver.kill(containerId, signal);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits until the container stopped (or the runtime forgot it: undefined); cheap polling under berth-runtime. */
+async function waitStopped(driver: RuntimeDriver, containerId: string, timeoutMs: number): Promise<OciState | undefined> {
+  if (driver.kind !== 'berth') return driver.waitStopped(containerId, timeoutMs);
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 0; ; attempt++) {
+    const state = await runtimeState(driver, containerId);
+    if (!state || state.status === 'stopped') return state;
+    if (Date.now() > deadline) throw new RuntimeError(`container "${containerId}" did not stop within ${timeoutMs} ms`, { containerId }, { hint: 'send SIGKILL with kill(id, "KILL")' });
+    await sleep(Math.min(10 * (attempt + 1), 100));
   }
 }
 
 /** Sends a signal to a running container (`kill -s`). Marks it stopped by the user so restart policies leave it. */
 export async function killContainer(engine: Engine, record: ContainerRecord, signal = 'SIGKILL'): Promise<void> {
-  const state = await runtimeState(engine.driver, record.id);
+  const state = await runtimeState(engine.driverFor(record), record.id);
   if (!state || (state.status !== 'running' && state.status !== 'paused')) {
     throw new BerthError(`container "${record.name}" is not running`, { hint: `start it with "berth start ${record.service}"` });
   }
   updateRunInfo(record.project, record.name, (info) => ({ ...info, stoppedByUser: true }), engine.env);
-  await engine.driver.kill(record.id, signal);
+  await engine.driverFor(record).kill(record.id, signal);
   engine.emit(record.project, { type: 'container', action: 'killed', service: record.service, name: record.name, time: Date.now(), detail: signal });
 }
 
 /** Freezes a running container. */
 export async function pauseContainer(engine: Engine, record: ContainerRecord): Promise<void> {
-  const state = await runtimeState(engine.driver, record.id);
+  const state = await runtimeState(engine.driverFor(record), record.id);
   if (state?.status === 'paused') return;
   if (state?.status !== 'running') throw new BerthError(`container "${record.name}" is not running`, { hint: `start it with "berth start ${record.service}"` });
-  await engine.driver.pause(record.id);
+  await engine.driverFor(record).pause(record.id);
   engine.emit(record.project, { type: 'container', action: 'paused', service: record.service, name: record.name, time: Date.now() });
 }
 
 /** Thaws a paused container. */
 export async function unpauseContainer(engine: Engine, record: ContainerRecord): Promise<void> {
-  const state = await runtimeState(engine.driver, record.id);
+  const state = await runtimeState(engine.driverFor(record), record.id);
   if (state?.status !== 'paused') throw new BerthError(`container "${record.name}" is not paused`);
-  await engine.driver.resume(record.id);
+  await engine.driverFor(record).resume(record.id);
   engine.emit(record.project, { type: 'container', action: 'unpaused', service: record.service, name: record.name, time: Date.now() });
 }
 
@@ -281,7 +348,9 @@ export interface RemoveOptions {
 /** Removes a container completely: runtime container (killed if running), network, rootfs, state directory. */
 export async function removeContainer(engine: Engine, record: ContainerRecord, options: RemoveOptions = {}): Promise<void> {
   engine.emit(record.project, { type: 'container', action: 'removing', service: record.service, name: record.name, time: Date.now() });
-  await engine.driver.delete(record.id, { force: true, ignoreMissing: true });
+  const driver = engine.driverFor(record);
+  // Under berth-runtime a container without a state directory is already gone from the runtime: no process to spawn.
+  if (driver.kind !== 'berth' || existsSync(path.join(driver.root, record.id))) await driver.delete(record.id, { force: true, ignoreMissing: true });
   await engine.network.detach(record.id, record.network);
   await removeContainerRootfs(engine.store, record.id);
   if (options.volumes) for (const volume of record.anonymousVolumes ?? []) await Promise.resolve(engine.volumes.remove(volume)).catch(() => undefined);
@@ -303,7 +372,7 @@ export async function cleanupPending(engine: Engine, projectName: string): Promi
       continue;
     }
     if (pending?.pid === process.pid) continue;
-    await engine.driver.delete(name, { force: true, ignoreMissing: true }).catch(() => undefined);
+    await engine.driverForBinary(pending?.runtime).delete(name, { force: true, ignoreMissing: true }).catch(() => undefined);
     if (pending?.network) await engine.network.detach(name, pending.network).catch(() => undefined);
     await removeContainerRootfs(engine.store, name).catch(() => undefined);
     removeContainerDir(projectName, name, engine.env);

@@ -129,6 +129,8 @@ export interface PendingCreate {
   network?: ContainerRecord['network'];
   /** pid of the berth process creating it. */
   pid: number;
+  /** Runtime binary the container is being created with. */
+  runtime?: string;
 }
 
 /** Reads pending.json of a container directory. */

@@ -48,7 +48,7 @@ services:
   assert.match(by.cache.Status, /^Up .* \(healthy\)$/);
 });
 
-test('a failed dependency stops its dependents unless required: false', async (t) => {
+test('a failed or unhealthy dependency stops its dependents unless required: false', async (t) => {
   const root = await makeStackRoot();
   const project = `fail${process.pid}`;
   const dir = root.project(project, `name: ${project}
@@ -66,15 +66,34 @@ services:
     command: ["sleep", "300"]
     depends_on:
       bad: { condition: service_completed_successfully, required: false }
+  sick:
+    image: ${testImage}
+    command: ["sleep", "300"]
+    stop_signal: SIGKILL
+    healthcheck:
+      test: ["CMD-SHELL", "echo not ready; exit 1"]
+      interval: 200ms
+      retries: 1
+  needy:
+    image: ${testImage}
+    command: ["sleep", "300"]
+    depends_on:
+      sick: { condition: service_healthy }
 `);
   const berth = (...args: string[]) => runBerth(args, { cwd: dir, env: root.env });
   t.after(() => {
     berth('down', '-t', '0');
     root.remove();
   });
-  const up = berth('up', '-d');
+  const up = berth('up', '-d', 'strict', 'lenient');
   assert.equal(up.status, 1);
   assert.match(up.stderr, /service "bad" did not complete successfully: container "fail\d+-bad-1" exited with code 3/);
   const running = berth('ps', '--services').stdout;
   assert.equal(running, 'lenient\n');
+  // A service_healthy dependency whose healthcheck fails: up fails, naming both services and the check's output.
+  const sick = berth('up', '-d', 'needy');
+  assert.equal(sick.status, 1);
+  assert.match(sick.stderr, /error: service "needy" cannot start: dependency "sick" failed/);
+  assert.match(sick.stderr, /caused by: service "sick" is unhealthy: its container "fail\d+-sick-1" failed its healthcheck \(last check exited 1: not ready\)/);
+  assert.ok(!berth('ps', '--services').stdout.includes('needy'), 'needy was not started');
 });

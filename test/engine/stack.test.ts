@@ -1,11 +1,12 @@
 /**
  * The stack lifecycle end to end with real containers: up of a stack with depends_on, ps, a
  * re-up that changes nothing, an environment change that recreates only its service and says
- * why, scaling, orphans, the per-container commands, and down leaving nothing behind.
+ * why, --always-recreate-deps, scaling, orphans, the per-container commands, and `down -v -p`
+ * without a compose file leaving nothing behind (named volumes included).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createReadStream, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { ImageStore, importRootfs } from '../../src/images/index.js';
 import { makeBusyboxRootfs, removeRootfs } from '../helpers/busybox-rootfs.js';
@@ -22,6 +23,7 @@ services:
   db:
     image: ${testImage}
     command: ${loop('db')}
+    volumes: ["data:/data"]
   web:
     image: ${testImage}
     command: ${loop('web')}
@@ -31,7 +33,9 @@ services:
 ${options.job === false ? '' : `  job:
     image: ${testImage}
     command: ["sh", "-c", "echo migrated"]
-`}`;
+`}volumes:
+  data: {}
+`;
 }
 
 /** Imports busybox again under the test tag with other config changes: a new manifest digest. */
@@ -94,6 +98,18 @@ test('stack lifecycle: up, ps, re-up, recreate with reasons, scale, orphans, per
     assert.doesNotMatch(up.stderr, /Recreate|Creating/);
     const after = byService(ps());
     for (const name of [`${project}-db-1`, `${project}-web-1`]) assert.equal(after[name].Pid, before[name].Pid, name);
+  });
+
+  await t.test('--always-recreate-deps recreates the dependencies of the named service only', () => {
+    const before = byService(ps());
+    const dry = berth('up', '--dry-run', '--always-recreate-deps', 'web');
+    assert.match(dry.stdout, new RegExp(`^recreate ${project}-db-1: --always-recreate-deps$`, 'm'));
+    assert.match(dry.stdout, new RegExp(`^noop +${project}-web-1`, 'm'));
+    const up = berth('up', '-d', '-t', '1', '--always-recreate-deps', 'web');
+    assert.equal(up.status, 0, up.stderr);
+    const after = byService(ps());
+    assert.notEqual(after[`${project}-db-1`].Pid, before[`${project}-db-1`].Pid);
+    assert.equal(after[`${project}-web-1`].Pid, before[`${project}-web-1`].Pid);
   });
 
   await t.test('an environment change recreates only web, with the field-level reason', () => {
@@ -167,13 +183,18 @@ test('stack lifecycle: up, ps, re-up, recreate with reasons, scale, orphans, per
     assert.deepEqual(ps('-a'), []);
   });
 
-  await t.test('images of containers cannot be removed; down leaves nothing behind', () => {
+  await t.test('images of containers cannot be removed; down -v -p without a compose file leaves nothing behind', () => {
     assert.equal(berth('up', '-d').status, 0);
     const rmi = berth('rmi', testImage);
     assert.equal(rmi.status, 1);
     assert.match(rmi.stderr, new RegExp(`is used by container "${project}-`));
-    const down = berth('down', '-t', '1');
+    const volume = path.join(root.root, 'volumes', `${project}_data`);
+    assert.ok(existsSync(volume), 'the named volume exists while the stack runs');
+    // From a directory without a compose file: only the project name is known.
+    const down = runBerth(['-p', project, 'down', '-v', '-t', '1'], { cwd: root.root, env: root.env });
     assert.equal(down.status, 0, down.stderr);
+    assert.match(down.stderr, new RegExp(`${project}_data`));
+    assert.ok(!existsSync(volume), 'down -v -p removed the named volume');
     assert.deepEqual(leftovers(root, project), []);
   });
 });

@@ -52,7 +52,7 @@ export function registerExec(program: Command): void {
       const engine = await Engine.open({ runtime: global.runtime });
       const container = pickServiceContainer(await engine.observe(name, { all: true }), service, parseIndex(flags.index));
       const tty = flags.tty !== false && !flags.detach && Boolean(process.stdin.isTTY) && Boolean(process.stdout.isTTY);
-      const code = await execInContainer(engine.driver, container.record, {
+      const code = await execInContainer(engine.driverFor(container.record), container.record, {
         command, env: environmentFlags(flags.env), workingDir: flags.workdir, user: flags.user, tty, privileged: flags.privileged, detach: flags.detach,
       });
       process.exitCode = code;

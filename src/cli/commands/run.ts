@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { BerthError, UsageError } from '../../errors.js';
 import { serviceWithOverrides, type RunOverrides } from '../../engine/container-spec.js';
+import { ensureServiceImages } from '../../engine/apply.js';
 import { Engine } from '../../engine/engine.js';
 import { runAttached } from '../../engine/exec.js';
 import type { PortConfig, VolumeMount } from '../../model/types.js';
@@ -19,7 +20,7 @@ import { environmentFlags } from './exec.js';
 
 interface RunFlags {
   rm?: boolean; detach?: boolean; env: string[]; volume: string[]; publish: string[]; entrypoint?: string; deps: boolean; tty: boolean;
-  name?: string; servicePorts?: boolean; workdir?: string; user?: string; label: string[]; interactive: boolean;
+  name?: string; servicePorts?: boolean; workdir?: string; user?: string; label: string[]; interactive: boolean; build?: boolean;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -66,6 +67,7 @@ export function registerRun(program: Command): void {
     .option('--service-ports', "publish the service's ports as configured")
     .option('--entrypoint <cmd>', "override the image's entrypoint")
     .option('--no-deps', "don't start linked services")
+    .option('--build', 'build the image before starting the container')
     .option('-T, --no-tty', 'do not allocate a pseudo-TTY (default: allocate one when stdin is a terminal)')
     .option('-i, --interactive', 'keep stdin open (default)', true)
     .option('--name <name>', 'name of the container')
@@ -99,6 +101,8 @@ export function registerRun(program: Command): void {
         ...(Object.keys(labels).length > 0 ? { labels } : {}),
       };
       const engine = await Engine.open({ runtime: global.runtime });
+      // --build builds the service's image; without it a missing image of a build: service is built.
+      await ensureServiceImages(engine, project, [serviceName], { build: flags.build });
       const dependencies = Object.keys(service.depends_on ?? {}).filter((dep) => project.services.has(dep));
       if (flags.deps !== false && dependencies.length > 0) {
         await engine.up(project, { detach: true, wait: true, services: dependencies });
@@ -113,7 +117,7 @@ export function registerRun(program: Command): void {
       }
       let code: number;
       try {
-        code = await runAttached(engine.driver, record, { stdin: flags.interactive !== false, env: engine.env });
+        code = await runAttached(engine.driverFor(record), record, { stdin: flags.interactive !== false, env: engine.env });
       } finally {
         if (flags.rm) await engine.removeContainer(record, { volumes: true }).catch(() => undefined);
       }

@@ -1,21 +1,25 @@
 /**
  * `berth up [SERVICE...]`: converge the project (create, recreate, start what is needed) and,
  * without -d, stay attached to the containers' output. `--dry-run` prints the plan with the
- * field-level reason of every recreate and changes nothing.
+ * field-level reason of every recreate and changes nothing. `--build` builds images first (a
+ * missing image of a `build:` service is always built); `--watch` applies `develop.watch` rules
+ * after the up: with -d in the foreground until Ctrl-C (the containers keep running), attached
+ * together with the logs (Ctrl-C stops the stack as without --watch).
  */
 import { Option, type Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { renderPlan } from '../../engine/plan.js';
-import { attachStack } from '../attach.js';
-import { globalOptions } from '../global-options.js';
+import { globalOptions, type GlobalOptions } from '../global-options.js';
 import { loadStackTarget, openEngine, secondsFlag, stackReporter } from '../stack.js';
+import type { Engine } from '../../engine/engine.js';
+import type { Project } from '../../model/types.js';
 
 interface UpFlags {
   detach?: boolean; wait?: boolean; waitTimeout?: string; start: boolean; pull?: string; timeout?: string;
   forceRecreate?: boolean; recreate: boolean; deps: boolean; removeOrphans?: boolean; scale?: string[];
   renewAnonVolumes?: boolean; alwaysRecreateDeps?: boolean; dryRun?: boolean; timeline?: boolean; quietPull?: boolean;
   abortOnContainerExit?: boolean; exitCodeFrom?: string; attach?: string[]; noAttach?: string[]; logPrefix: boolean; color: boolean;
-  attachDependencies?: boolean; timestamps?: boolean;
+  attachDependencies?: boolean; timestamps?: boolean; build?: boolean; watch?: boolean;
 }
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -67,13 +71,20 @@ export function registerUp(program: Command): void {
     .option('--no-log-prefix', "don't print prefix in logs")
     .option('--no-color', 'produce monochrome output')
     .option('--timestamps', 'show timestamps')
+    .option('--build', 'build images before starting containers')
+    .option('--no-build', "don't build an image, even if it's missing")
+    .option('-w, --watch', 'watch source code and rebuild/refresh containers when files are updated (develop.watch)')
     .action(async (services: string[], flags: UpFlags, command: Command) => {
       const global = globalOptions(command);
       if (flags.forceRecreate && !flags.recreate) throw new UsageError('--force-recreate and --no-recreate are incompatible');
       if (flags.alwaysRecreateDeps && !flags.recreate) throw new UsageError('--always-recreate-deps and --no-recreate are incompatible');
       if (flags.detach && (flags.abortOnContainerExit || flags.exitCodeFrom)) throw new UsageError('-d and --abort-on-container-exit/--exit-code-from are incompatible');
+      if (flags.watch && (flags.dryRun || !flags.start)) throw new UsageError('--watch cannot be combined with --dry-run or --no-start');
       const target = await loadStackTarget(global, { servicesNamed: services, needProject: true });
       const project = target.project!;
+      if (flags.watch && ![...project.services.values()].some((service) => (services.length === 0 || services.includes(service.name)) && (service.develop as { watch?: unknown[] } | undefined)?.watch?.length)) {
+        throw new UsageError('--watch: none of the selected services has develop.watch rules', { hint: 'add a develop: watch: section to a service (see docs/build.md)' });
+      }
       const reporter = stackReporter(flags.dryRun ? { ...global, progress: 'quiet' } : global, project);
       const engine = await openEngine(global, reporter.sink);
       const detach = flags.detach || flags.wait || flags.dryRun || !flags.start;
@@ -84,6 +95,8 @@ export function registerUp(program: Command): void {
           pull: flags.pull, timeout: secondsFlag(flags.timeout, '--timeout'), forceRecreate: flags.forceRecreate, noRecreate: !flags.recreate,
           noDeps: !flags.deps, removeOrphans: flags.removeOrphans, scale: parseScale(flags.scale), renewAnonVolumes: flags.renewAnonVolumes,
           alwaysRecreateDeps: flags.alwaysRecreateDeps, dryRun: flags.dryRun, services,
+          build: flags.build === true, noBuild: flags.build === false,
+          buildLog: global.progress === 'quiet' || global.progress === 'json' ? () => undefined : undefined,
         });
       } finally {
         await reporter.finish();
@@ -100,11 +113,36 @@ export function registerUp(program: Command): void {
         const text = reporter.timeline();
         if (text) process.stderr.write(`${text}\n`);
       }
+      if (detach && flags.watch) {
+        const { runWatch } = await import('./watch.js');
+        await runWatch(engine, project, global, { services, noUp: true });
+        return;
+      }
       if (detach) return;
-      process.exitCode = await attachStack(engine, project, {
-        services: result.services, attach: flags.attach, noAttach: flags.noAttach, abortOnContainerExit: flags.abortOnContainerExit,
-        exitCodeFrom: flags.exitCodeFrom, noLogPrefix: !flags.logPrefix, noColor: !flags.color, timeout: secondsFlag(flags.timeout, '--timeout'),
-        timestamps: flags.timestamps, ansi: global.ansi,
-      });
+      const stopWatch = flags.watch ? await startWatching(engine, project, global, services) : undefined;
+      const { attachStack } = await import('../attach.js');
+      try {
+        process.exitCode = await attachStack(engine, project, {
+          services: result.services, attach: flags.attach, noAttach: flags.noAttach, abortOnContainerExit: flags.abortOnContainerExit,
+          exitCodeFrom: flags.exitCodeFrom, noLogPrefix: !flags.logPrefix, noColor: !flags.color, timeout: secondsFlag(flags.timeout, '--timeout'),
+          timestamps: flags.timestamps, ansi: global.ansi,
+        });
+      } finally {
+        await stopWatch?.();
+      }
     });
+}
+
+/** Attached `up --watch`: develop.watch runs beside the logs until the attached session ends. */
+async function startWatching(engine: Engine, project: Project, global: GlobalOptions, services: string[]): Promise<() => Promise<void>> {
+  const [{ startWatch }, { loadProject, projectOptionsFromFlags }] = await Promise.all([import('../../watch/index.js'), import('../../project/index.js')]);
+  const handle = startWatch(engine, project, {
+    services,
+    build: { log: (service, line) => process.stderr.write(`${service} ${line}\n`) },
+    reload: () => loadProject(projectOptionsFromFlags(global, { servicesNamed: services })),
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  await handle.ready;
+  process.stderr.write(`watch: enabled for ${handle.rules().map((rule) => rule.service).filter((name, i, all) => all.indexOf(name) === i).join(', ')}\n`);
+  return () => handle.close();
 }
