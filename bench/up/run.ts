@@ -77,8 +77,14 @@ function berthPeer(work: string, tarball: string): Peer & { supervisorRss(projec
     down: (dir, project) => timed(process.execPath, [berthEntry, '-p', project, 'down', '-t', '10'], { cwd: dir, env }),
     supervisorRss(project) {
       const dir = path.join(root, 'run', 'projects', project);
-      const pidFile = existsSync(dir) ? readdirSync(dir).find((name) => name.endsWith('.pid')) : undefined;
+      // `up -d` spawns the supervisor without waiting for it: give it a moment to come up (not timed).
+      let pidFile: string | undefined;
+      for (let i = 0; i < 100 && !pidFile; i++) {
+        pidFile = existsSync(dir) ? readdirSync(dir).find((name) => name.endsWith('.pid')) : undefined;
+        if (!pidFile) spawnSync('sleep', ['0.05']);
+      }
       if (!pidFile) return undefined;
+      spawnSync('sleep', ['0.5']); // let it adopt the stack before measuring
       const pid = readFileSync(path.join(dir, pidFile), 'utf8').trim();
       const status = readFileSync(`/proc/${pid}/status`, 'utf8');
       const kb = /VmRSS:\s+(\d+) kB/.exec(status);

@@ -355,8 +355,18 @@ export async function down(engine: Engine, projectOrName: Project | string, opti
     const observed = await engine.observe(name, { oneoff: true });
     const known = project ? new Set([...project.services.keys(), ...project.disabledServices.keys()]) : undefined;
     const targets = observed.filter((c) => !known || c.record.oneoff || known.has(c.record.service) || options.removeOrphans);
-    await stopContainers(engine, targets, { timeoutMs: timeoutMs(options.timeout) });
-    await Promise.all(targets.map((c) => engine.removeContainer(c.record, { volumes: options.volumes })));
+    // Each container is removed as soon as it stopped (the next wave of stops does not wait for removals).
+    const removals: Array<Promise<void>> = [];
+    try {
+      await stopContainers(engine, targets, {
+        timeoutMs: timeoutMs(options.timeout),
+        onStopped: (c) => removals.push(engine.removeContainer(c.record, { volumes: options.volumes })),
+      });
+    } finally {
+      const results = await Promise.allSettled(removals);
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    }
     const left = listRecords(name, engine.env);
     const sink = (event: Parameters<NonNullable<Engine['events']>>[0]) => engine.emit(name, event);
     await engine.network.removeNetworks(project ?? { name }, sink);
@@ -404,9 +414,15 @@ export function runInfoOf(engine: Engine, record: ContainerRecord) {
 }
 
 /** Stops containers, dependents before their dependencies, each wave in parallel. */
-export async function stopContainers(engine: Engine, containers: readonly ObservedContainer[], options: { timeoutMs?: number; signal?: string } = {}): Promise<void> {
+export async function stopContainers(
+  engine: Engine, containers: readonly ObservedContainer[], options: { timeoutMs?: number; signal?: string; onStopped?: (container: ObservedContainer) => void } = {},
+): Promise<void> {
+  const { onStopped, ...stop } = options;
   for (const wave of stopWaves(containers.map((c) => c.record))) {
-    await Promise.all(containers.filter((c) => wave.includes(c.record.service)).map((c) => engine.stopContainer(c.record, options)));
+    await Promise.all(containers.filter((c) => wave.includes(c.record.service)).map(async (c) => {
+      await engine.stopContainer(c.record, stop);
+      onStopped?.(c);
+    }));
   }
 }
 

@@ -98,16 +98,23 @@ export async function createContainer(engine: Engine, project: Project, service:
   writePending(project.name, { id: name, name, service: service.name, pid: process.pid, runtime: driver.binary }, env);
   const undo: Array<() => Promise<unknown> | unknown> = [];
   try {
-    const rootfs = await prepareContainerRootfs(engine.store, image, name);
-    undo.push(() => removeContainerRootfs(engine.store, name));
-    const network = await engine.network.attach({
-      project, service, containerId: name, containerName: name,
-      hostname: (service.hostname as string | undefined) ?? name.slice(0, 12),
-      domainname: service.domainname as string | undefined,
-      stateDir: dir,
-      resolveShared: async (target) => resolveShared(engine, project, target),
-    });
-    undo.push(() => engine.network.detach(name, network));
+    // The rootfs mount and the network setup are independent: do both at once.
+    const [mounted, attached] = await Promise.allSettled([
+      prepareContainerRootfs(engine.store, image, name),
+      engine.network.attach({
+        project, service, containerId: name, containerName: name,
+        hostname: (service.hostname as string | undefined) ?? name.slice(0, 12),
+        domainname: service.domainname as string | undefined,
+        stateDir: dir,
+        resolveShared: async (target) => resolveShared(engine, project, target),
+      }),
+    ]);
+    if (mounted.status === 'fulfilled') undo.push(() => removeContainerRootfs(engine.store, name));
+    if (attached.status === 'fulfilled') undo.push(() => engine.network.detach(name, attached.value));
+    if (mounted.status === 'rejected') throw mounted.reason;
+    if (attached.status === 'rejected') throw attached.reason;
+    const rootfs = mounted.value;
+    const network = attached.value;
     writePending(project.name, { id: name, name, service: service.name, pid: process.pid, network, runtime: driver.binary }, env);
     const labels = { ...containerLabels(project, service, number, oneoff, image), ...(options.overrides?.labels ?? {}) };
     const logPath = path.join(dir, `${name}-json.log`);

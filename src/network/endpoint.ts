@@ -14,7 +14,7 @@ import { batchQuote, ipBatch, ipBatchForce } from './exec.js';
 import { hostHostsFile, parseExtraHosts, resolverSettings, writeHostnameFile, writeHostsFile, writeResolvConf } from './files.js';
 import { syncProjectFirewall } from './firewall.js';
 import { readResolvConf } from './host.js';
-import { candidateAddresses } from './networks.js';
+import { candidateAddresses, pinBridgeMacLines } from './networks.js';
 import { choosePorts, surveyPorts } from './ports.js';
 import {
   deleteContainerState, listNetworks, readContainerState, readNetwork, writeContainerState, writeNetwork,
@@ -199,7 +199,8 @@ export async function attachContainer(ctx: EndpointContext, req: AttachRequest):
   writeContainerState(ctx.root, containerState);
   try {
     if (existsSync(netnsPath(ns))) await ipBatchForce([`netns del ${ns}`]);
-    const hostLines = [`netns add ${ns}`];
+    const hostLines = [...new Set(states.map((s) => s.bridge))].flatMap(pinBridgeMacLines);
+    hostLines.push(`netns add ${ns}`);
     const nsLines = ['link set dev lo up'];
     endpoints.forEach((e, i) => {
       const state = states[i];

@@ -4,6 +4,7 @@
  * addresses inside their subnet) runs before the first bridge is made.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { EventSink, Project } from '../engine/types.js';
 import type { Network } from '../model/types.js';
 import { cidrContains, cidrOverlaps, cidrSize, formatCidr, nthAddress, parseAddress, parseCidr, type Cidr } from './addr.js';
@@ -12,6 +13,29 @@ import { batchQuote, ipBatch, ipBatchForce, ipJson } from './exec.js';
 import { syncProjectFirewall } from './firewall.js';
 import { defaultRouteMtu, hostUsedPrefixes, writeSysctl } from './host.js';
 import { deleteNetworkState, listNetworks, readNetwork, writeNetwork, type NetworkState } from './state.js';
+
+/**
+ * The fixed MAC of a network's bridge, from its IPv4 gateway: 02:42 and the four address bytes,
+ * the scheme containers use for their own address, and no container has the gateway address.
+ */
+export function bridgeMac(gateway: string): string {
+  return `02:42:${gateway.split('.').map((b) => Number(b).toString(16).padStart(2, '0')).join(':')}`;
+}
+
+/**
+ * `ip -batch` lines that keep the current MAC of a bridge made without a fixed one (by an older
+ * berth), so a container leaving can no longer change it; none when it is already fixed.
+ */
+export function pinBridgeMacLines(bridge: string): string[] {
+  try {
+    // addr_assign_type 3 (NET_ADDR_SET): the address was set explicitly and the bridge keeps it.
+    if (readFileSync(`/sys/class/net/${bridge}/addr_assign_type`, 'utf8').trim() === '3') return [];
+    const current = readFileSync(`/sys/class/net/${bridge}/address`, 'utf8').trim();
+    return /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(current) ? [`link set dev ${bridge} address ${current}`] : [];
+  } catch {
+    return [];
+  }
+}
 
 /** Default address pools: `base/bits` carved into subnets of `size` bits. BERTH_NETWORK_POOL overrides. */
 export function defaultPools(env: NodeJS.ProcessEnv = process.env): Array<{ base: Cidr; size: number }> {
@@ -213,7 +237,9 @@ export async function createNetworks(root: string, projectName: string, planned:
   try {
     for (const net of planned) {
       const lines = [
-        `link add name ${net.bridge} mtu ${net.mtu} type bridge`,
+        // A fixed address: without one the bridge takes the lowest MAC of its ports and changes it
+        // when that container leaves, and the others' ARP entries for the gateway go stale.
+        `link add name ${net.bridge} address ${bridgeMac(net.gateway)} mtu ${net.mtu} type bridge`,
         `link set dev ${net.bridge} alias ${batchQuote(bridgeAlias(projectName, net.name))}`,
         `addr add ${net.gateway}/${parseCidr(net.subnet).bits} dev ${net.bridge}`,
       ];

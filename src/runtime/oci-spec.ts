@@ -220,7 +220,7 @@ export function toOciSpec(spec: ContainerSpec, options: OciSpecOptions = {}): Oc
   if (spec.stdin) annotations[berthAnnotations.stdin] = 'true';
   if (spec.init) annotations[berthAnnotations.init] = 'true';
   const seccomp = seccompOf(spec, capabilities, arch);
-  if (seccomp) annotations[berthAnnotations.seccompBpf] = compileSeccomp(seccomp, { arch }).toString('base64');
+  if (seccomp) annotations[berthAnnotations.seccompBpf] = compiledSeccomp(seccomp, arch);
 
   const linux: OciLinux = {
     namespaces: namespacesOf(spec),
@@ -270,4 +270,18 @@ export function toOciSpec(spec: ContainerSpec, options: OciSpecOptions = {}): Oc
 export function serializeOciConfig(config: OciConfig): string {
   const text = JSON.stringify(config, null, 2);
   return `${text.replace(/"(soft|hard)": -1\b/g, '"$1": 18446744073709551615')}\n`;
+}
+
+/** Compiled programs by profile: the containers of a stack mostly share one profile, compiled once per process. */
+const seccompCache = new Map<string, string>();
+
+function compiledSeccomp(profile: OciSeccomp, arch: HostArch): string {
+  const key = `${arch}\0${JSON.stringify(profile)}`;
+  let program = seccompCache.get(key);
+  if (program === undefined) {
+    program = compileSeccomp(profile, { arch }).toString('base64');
+    if (seccompCache.size > 32) seccompCache.clear();
+    seccompCache.set(key, program);
+  }
+  return program;
 }

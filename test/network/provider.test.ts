@@ -9,8 +9,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createNetworkProvider, findProjectLeaks, listNetworks, startDnsServer } from '../../src/network/index.js';
+import { bridgeMac } from '../../src/network/networks.js';
 import { runtimeBinary } from '../../src/paths.js';
 import { haveBusybox } from '../helpers/busybox-rootfs.js';
 import { haveNetTools, httpGet, makeNetRig, nslookupAddresses, type NetRig, type RigContainer } from './rig.js';
@@ -170,8 +171,13 @@ test('two networks, three services: names, isolation, replicas, ports, recreate,
   });
 
   await t.test('recreate: names follow the new container', async () => {
+    // The bridge keeps its own fixed MAC: otherwise it takes the lowest MAC of its ports, changes
+    // it when that container leaves, and the others' ARP entry for the gateway (their DNS) goes stale.
+    const bridgeMacNow = () => readFileSync(`/sys/class/net/${front.bridge}/address`, 'utf8').trim();
+    assert.equal(bridgeMacNow(), bridgeMac(front.gateway));
     const api3 = await rig.run(project, 'api', 3, web('api'));
     await rig.remove(api1);
+    assert.equal(bridgeMacNow(), bridgeMac(front.gateway), 'adding and removing containers leaves the bridge MAC alone');
     assert.deepEqual((await lookup(frontend, 'api')).sort(), [ipOf(api2, front.name), ipOf(api3, front.name)].sort());
   });
 

@@ -6,19 +6,23 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { networksDir, type ContainerNetState, type EndpointState, type NetworkState } from '../state.js';
 
-interface Cached<T> { mtimeMs: number; size: number; value: T | undefined }
+interface Cached<T> { ino: number; mtimeMs: number; size: number; value: T | undefined }
 
-/** Reads JSON files, re-parsing one only when its mtime or size changed. */
+/**
+ * Reads JSON files, re-parsing one only when its inode, mtime or size changed. State files are
+ * replaced by rename, so every version is a new inode: this catches a rewrite of the same size
+ * within one tick of the (coarse) file timestamps, which mtime and size alone would miss.
+ */
 class FileCache<T> {
   private readonly entries = new Map<string, Cached<T>>();
   read(file: string): T | undefined {
     let st;
     try { st = statSync(file); } catch { this.entries.delete(file); return undefined; }
     const hit = this.entries.get(file);
-    if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit.value;
+    if (hit && hit.ino === st.ino && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit.value;
     let value: T | undefined;
     try { value = JSON.parse(readFileSync(file, 'utf8')) as T; } catch { value = undefined; }
-    this.entries.set(file, { mtimeMs: st.mtimeMs, size: st.size, value });
+    this.entries.set(file, { ino: st.ino, mtimeMs: st.mtimeMs, size: st.size, value });
     return value;
   }
 }
