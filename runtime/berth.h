@@ -157,7 +157,9 @@ int hooks_run(const struct jv *cfg, const char *kind, const struct state *st, co
 /* ---- monitor.c ---- */
 struct log_cfg { char path[4096]; long long max_size; int max_file; };
 void log_cfg_from(const struct jv *cfg, struct log_cfg *lc);
-void monitor_loop(int out_fd, int err_fd, pid_t child, const struct log_cfg *lc, const char *statedir) __attribute__((noreturn));
+/* tty_sock >= 0: a socket on which the container's init sends its pty master (process.terminal
+ * without --console-socket); the monitor then logs the terminal's output as stdout. */
+void monitor_loop(int out_fd, int err_fd, int tty_sock, pid_t child, const struct log_cfg *lc, const char *statedir) __attribute__((noreturn));
 int wait_child_forwarding(pid_t child); /* attached mode: forward signals, return raw wait status */
 void forward_signals(pid_t child);
 int status_to_code(int status);

@@ -245,8 +245,11 @@ int container_create(struct create_opts *o) {
   struct jv *args = jpath(cfg, "process.args");
   if (!args || !args->child) { failx("process.args must not be empty"); goto early; }
   if (seccomp_check(cfg) < 0) goto early;
-  if (jbool(jpath(cfg, "process.terminal"), 0) && !o->console_socket && !o->attached_run) {
-    failx("process.terminal needs --console-socket when the container is detached");
+  /* detached with a terminal: the master goes to the caller's console socket or, when the
+   * container has a log file, to its monitor, which logs what the terminal prints */
+  int tty_to_monitor = jbool(jpath(cfg, "process.terminal"), 0) && !o->console_socket && !o->attached_run;
+  if (tty_to_monitor && !jstr(jget(jget(cfg, "annotations"), "run.berth.log.path"), "")[0]) {
+    failx("process.terminal needs --console-socket (or a run.berth.log.path annotation) when the container is detached");
     goto early;
   }
   const char *rp = jstr(jpath(cfg, "root.path"), "rootfs");
@@ -300,6 +303,11 @@ int container_create(struct create_opts *o) {
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) { fail(errno, "socketpair"); goto fail; }
   c.sync = sp[1];
   if (o->console_socket && (c.console = console_connect(o->console_socket)) < 0) goto fail;
+  int ttyp[2] = {-1, -1};
+  if (tty_to_monitor) {
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ttyp) < 0) { fail(errno, "socketpair"); goto fail; }
+    c.console = ttyp[1];
+  }
   struct log_cfg lc; log_cfg_from(cfg, &lc);
   if (lc.path[0] && lc.path[0] != '/') {
     char cwd[2048], rel[sizeof lc.path];
@@ -351,19 +359,20 @@ int container_create(struct create_opts *o) {
       if (c.in_fd >= 0) close(c.in_fd);
       if (outp[1] >= 0) { close(outp[1]); close(errp[1]); }
       prctl(PR_SET_NAME, "berth-monitor", 0, 0, 0); /* shows in ps as comm */
-      int keep[2] = {outp[0], errp[0]};
-      close_other_fds(3, keep, 2);
+      int keep[3] = {outp[0], errp[0], ttyp[0]};
+      close_other_fds(3, keep, 3);
       log_setup(NULL, 0);
       int nul = open("/dev/null", O_RDWR);
       if (nul >= 0) { dup2(nul, 0); dup2(nul, 1); dup2(nul, 2); if (nul > 2) close(nul); }
       if (chdir("/") < 0) {}
-      monitor_loop(outp[0], errp[0], cpid, &lc, st.dir);
+      monitor_loop(outp[0], errp[0], ttyp[0], cpid, &lc, st.dir);
     }
     int ws;
     waitpid(a, &ws, 0);
   }
   close(sp[1]); c.sync = -1;
   if (c.console >= 0) { close(c.console); c.console = -1; }
+  if (ttyp[0] >= 0) { close(ttyp[0]); ttyp[0] = -1; }
   if (outp[0] >= 0) { close(outp[0]); close(outp[1]); close(errp[0]); close(errp[1]); }
   if (c.in_fd >= 0) close(c.in_fd);
   int master = -1, userns_pending = 0;

@@ -98,7 +98,7 @@ static void take(int stream, const char *data, size_t n) {
   }
 }
 
-void monitor_loop(int out_fd, int err_fd, pid_t child, const struct log_cfg *lc, const char *statedir) {
+void monitor_loop(int out_fd, int err_fd, int tty_sock, pid_t child, const struct log_cfg *lc, const char *statedir) {
   cfg = lc;
   if (lc->path[0]) log_open();
   sigset_t set; sigemptyset(&set); sigaddset(&set, SIGCHLD);
@@ -106,14 +106,15 @@ void monitor_loop(int out_fd, int err_fd, pid_t child, const struct log_cfg *lc,
   int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
   signal(SIGPIPE, SIG_IGN);
   signal(SIGHUP, SIG_IGN);
-  int fds[2] = {out_fd, err_fd};
+  /* stdout, stderr, then the pty master (logged as stdout) once the init sent it on tty_sock */
+  int fds[3] = {out_fd, err_fd, -1};
   int exited = 0, status = 0, idle_after_exit = 0;
   char buf[8192];
   for (;;) {
-    struct pollfd p[3] = {{sfd, POLLIN, 0}, {fds[0], POLLIN, 0}, {fds[1], POLLIN, 0}};
-    int open_pipes = (fds[0] >= 0) + (fds[1] >= 0);
+    struct pollfd p[5] = {{sfd, POLLIN, 0}, {fds[0], POLLIN, 0}, {fds[1], POLLIN, 0}, {fds[2], POLLIN, 0}, {tty_sock, POLLIN, 0}};
+    int open_pipes = (fds[0] >= 0) + (fds[1] >= 0) + (fds[2] >= 0) + (tty_sock >= 0);
     if (exited && open_pipes == 0) break;
-    int n = poll(p, 3, exited ? 100 : (open_pipes ? -1 : 1000));
+    int n = poll(p, 5, exited ? 100 : (open_pipes ? -1 : 1000));
     if (n < 0 && errno != EINTR) break;
     if (!exited) {
       struct signalfd_siginfo si;
@@ -121,10 +122,16 @@ void monitor_loop(int out_fd, int err_fd, pid_t child, const struct log_cfg *lc,
       if (waitpid(child, &status, WNOHANG) == child) exited = 1;
     }
     if (n == 0 && exited && ++idle_after_exit >= 3) break; /* orphans holding the pipes: stop waiting */
-    for (int i = 0; i < 2; i++) {
+    if (tty_sock >= 0 && (p[4].revents & (POLLIN | POLLHUP | POLLERR))) {
+      fds[2] = recv_fd(tty_sock); /* -1 when the init died before sending it */
+      close(tty_sock); tty_sock = -1;
+      idle_after_exit = 0;
+    }
+    for (int i = 0; i < 3; i++) {
       if (fds[i] < 0 || !(p[i + 1].revents & (POLLIN | POLLHUP | POLLERR))) continue;
       ssize_t r = read(fds[i], buf, sizeof buf);
-      if (r > 0) { take(i, buf, r); idle_after_exit = 0; }
+      /* a pty master reads EIO once no process holds the terminal: its end */
+      if (r > 0) { take(i == 2 ? 0 : i, buf, r); idle_after_exit = 0; }
       else if (r == 0 || (errno != EINTR && errno != EAGAIN)) { close(fds[i]); fds[i] = -1; }
     }
   }

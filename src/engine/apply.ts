@@ -9,6 +9,7 @@ import { ApplyError, BerthError } from '../errors.js';
 import { imagesInUse, type StoredImage } from '../images/store/index.js';
 import { buildGraph } from '../graph/index.js';
 import { runRoot } from '../paths.js';
+import { supervisorStatus } from '../supervisor/index.js';
 import type { Engine } from './engine.js';
 import { resolveServiceImage, serviceImageRef } from './lifecycle.js';
 import { planProject, type Plan } from './plan.js';
@@ -65,6 +66,26 @@ export interface DownOptions {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Starts the project's supervisor without waiting for it (none is spawned when one answers). Resolves to true when one was spawned. */
+function spawnSupervisorEarly(engine: Engine, projectName: string): Promise<boolean> {
+  return (async () => {
+    if ((await supervisorStatus(projectName, { env: engine.env }).catch(() => undefined))?.running) return false;
+    await engine.ensureSupervisor(projectName, { wait: false });
+    return true;
+  })().catch(() => false);
+}
+
+/** Waits (up to 3 s) for an early-spawned supervisor to answer, then pings it so it stays; never throws. */
+async function supervisorAnswering(engine: Engine, projectName: string, spawned: Promise<boolean>): Promise<void> {
+  if (await spawned) {
+    for (let i = 0; i < 60; i++) {
+      if ((await supervisorStatus(projectName, { env: engine.env }).catch(() => undefined))?.running) break;
+      await sleep(50);
+    }
+  }
+  await engine.ensureSupervisor(projectName).catch(() => undefined);
+}
 
 /** Options of ensureServiceImages(). */
 export interface EnsureImagesOptions {
@@ -147,6 +168,8 @@ export async function up(engine: Engine, project: Project, options: UpOptions = 
       return { plan, services };
     }
     await engine.cleanupPending(project.name);
+    // The supervisor boots (a node process) while the containers are made, instead of after.
+    const supervisor = options.noStart ? undefined : spawnSupervisorEarly(engine, project.name);
     await ensureServiceImages(engine, project, services, { build: options.build, noBuild: options.noBuild, log: options.buildLog });
     writeProjectRecord({ name: project.name, workingDir: project.workingDir, configFiles: [...project.configFiles], updated: new Date().toISOString() }, engine.env);
     const sink = (event: Parameters<NonNullable<Engine['events']>>[0]) => engine.emit(project.name, event);
@@ -178,8 +201,7 @@ export async function up(engine: Engine, project: Project, options: UpOptions = 
     // Each container's "healthy" (and a job's "exited") is announced once per up, for the timeline.
     const announced = new Set<string>();
     await applyServices(engine, project, services, plan, observed, images, announced, options);
-    // Nothing below needs the supervisor answering unless --wait: spawning it is enough (it adopts what it finds).
-    if (!options.noStart && plan.actions.some((a) => a.kind !== 'remove')) await engine.ensureSupervisor(project.name, { wait: Boolean(options.wait) }).catch(() => undefined);
+    if (supervisor && plan.actions.some((a) => a.kind !== 'remove')) await supervisorAnswering(engine, project.name, supervisor);
     if (options.wait && !options.noStart) await waitForServices(engine, project, services, options.waitTimeout, announced);
     return { plan, services };
   });
@@ -428,8 +450,9 @@ export async function stopContainers(
 
 /** Starts containers, dependencies before their dependents, each wave in parallel; then makes sure the supervisor runs. */
 export async function startContainers(engine: Engine, projectName: string, containers: readonly ObservedContainer[]): Promise<void> {
+  const supervisor = containers.length ? spawnSupervisorEarly(engine, projectName) : undefined;
   for (const wave of stopWaves(containers.map((c) => c.record)).reverse()) {
     await Promise.all(containers.filter((c) => wave.includes(c.record.service) && c.status !== 'running').map((c) => engine.startContainer(c.record)));
   }
-  if (containers.length) await engine.ensureSupervisor(projectName, { wait: false }).catch(() => undefined);
+  if (supervisor) await supervisorAnswering(engine, projectName, supervisor);
 }

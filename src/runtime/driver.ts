@@ -81,6 +81,8 @@ interface Invocation {
   outputFile?: string;
   timeoutMs: number;
   onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
+  /** `exec --pid-file`: on timeout the exec'd process (host pid in this file) is killed too. */
+  pidFile?: string;
 }
 
 interface InvocationResult {
@@ -99,6 +101,16 @@ function guessKind(binary: string): RuntimeKind {
 }
 
 let logCounter = 0;
+
+/** SIGKILLs the process whose pid a runtime wrote to `file` (`--pid-file`); nothing when it is not there. */
+function killPidFile(file: string): void {
+  try {
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    if (Number.isInteger(pid) && pid > 1) process.kill(pid, 'SIGKILL');
+  } catch {
+    // No pid file yet, or the process is gone.
+  }
+}
 
 
 /** Parses a runtime's JSON log (runc/crun: {"level","msg"}; berth-runtime: {"level","message","errno"}); returns the last error. */
@@ -210,11 +222,19 @@ export class RuntimeDriver {
     if (options.user) flags.push('--user', `${options.user.uid}:${options.user.gid}`);
     if (options.tty) flags.push('--tty');
     if (options.detach) flags.push('--detach');
-    const result = await this.invoke({
-      action: 'exec in', containerId, args: ['exec', ...flags, containerId, ...args],
-      mode: options.detach ? 'detached' : 'capture', input: options.input ?? '', timeoutMs: options.timeoutMs ?? 60_000, onOutput: options.onOutput,
-    }, { allowNonZero: !options.detach });
-    return { exitCode: result.code, stdout: result.stdout, stderr: result.stderr };
+    // Attached: the runtime writes the exec'd process's host pid here, so a timeout can kill that
+    // process too (killing the runtime's CLI alone leaves it running and holding our pipes).
+    const pidFile = options.detach ? undefined : path.join(`${this.root}.logs`, `${process.pid}-${++logCounter}.exec.pid`);
+    if (pidFile) flags.push('--pid-file', pidFile);
+    try {
+      const result = await this.invoke({
+        action: 'exec in', containerId, args: ['exec', ...flags, containerId, ...args],
+        mode: options.detach ? 'detached' : 'capture', input: options.input ?? '', timeoutMs: options.timeoutMs ?? 60_000, onOutput: options.onOutput, pidFile,
+      }, { allowNonZero: !options.detach });
+      return { exitCode: result.code, stdout: result.stdout, stderr: result.stderr };
+    } finally {
+      if (pidFile) rmSync(pidFile, { force: true });
+    }
   }
 
   /** Freezes every process of the container (cgroup freezer). */
@@ -308,7 +328,11 @@ export class RuntimeDriver {
         }
         const timer = setTimeout(() => {
           timedOut = true;
+          if (invocation.pidFile) killPidFile(invocation.pidFile);
           if (child.pid !== undefined) child.kill('SIGKILL');
+          // Processes the container started may still hold our pipes: stop waiting for them.
+          child.stdout?.destroy();
+          child.stderr?.destroy();
         }, invocation.timeoutMs);
         child.on('error', (err) => {
           clearTimeout(timer);

@@ -86,8 +86,8 @@ services:
   watch.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
   const exited = new Promise<number | null>((resolve) => watch.on('exit', (code) => resolve(code)));
   t.after(() => { if (watch.exitCode === null) watch.kill('SIGKILL'); });
-  for (let i = 0; i < 150 && !/watch: enabled for app/.test(stderr); i++) await sleep(100);
-  assert.match(stderr, /watch: enabled for app/);
+  for (let i = 0; i < 150 && !/watch: watching 1 rule of app/.test(stderr); i++) await sleep(100);
+  assert.match(stderr, /watch: watching 1 rule of app/);
   writeFileSync(path.join(dir, 'app', 'src', 'b.txt'), 'synced\n');
   for (let i = 0; i < 50 && !/app sync: /.test(stderr); i++) await sleep(100);
   assert.match(stderr, /app sync: .*b\.txt.* -> \/src in 1 container/);

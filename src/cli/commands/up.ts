@@ -143,6 +143,5 @@ async function startWatching(engine: Engine, project: Project, global: GlobalOpt
     log: (line) => process.stderr.write(`${line}\n`),
   });
   await handle.ready;
-  process.stderr.write(`watch: enabled for ${handle.rules().map((rule) => rule.service).filter((name, i, all) => all.indexOf(name) === i).join(', ')}\n`);
   return () => handle.close();
 }

@@ -46,7 +46,6 @@ export async function runWatch(engine: Engine, project: Project, global: GlobalO
     log: (line) => process.stderr.write(`${line}\n`),
   });
   await handle.ready;
-  process.stderr.write(`watch: enabled for ${watched.map((service) => service.name).join(', ')} (Ctrl-C to stop watching)\n`);
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);
