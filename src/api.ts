@@ -146,7 +146,7 @@ function stackHandle(engine: Engine, project: Project, services: string[]): Stac
     },
     async exec(service, command, options = {}) {
       const container = await containerOf(service, options.index);
-      return captureExec(engine.driver, container.record, {
+      return captureExec(engine.driverFor(container.record), container.record, {
         command: typeof command === 'string' ? ['/bin/sh', '-c', command] : command,
         env: Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`),
         user: options.user,

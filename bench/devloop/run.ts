@@ -11,14 +11,15 @@
  *    socket, no bridge, no iptables) builds the same context with `docker build`, and the
  *    ratios berth/docker are printed (< 1: berth is faster).
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildImage } from '../../src/build/index.js';
 import { Engine } from '../../src/engine/engine.js';
 import { loadProject, projectOptionsFromFlags } from '../../src/project/index.js';
 import { startWatch } from '../../src/watch/index.js';
 import { makeStackRoot, testImage } from '../../test/helpers/stack.js';
+import { median, percentile, startPrivateDockerd } from '../common.js';
 
 function option(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);
@@ -29,17 +30,6 @@ const edits = Math.max(option('edits', 50), 1);
 const rebuilds = Math.max(option('rebuilds', 5), 1);
 const withDocker = process.argv.includes('--docker');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
-}
 
 const dockerfile = (base: string) => `FROM ${base} AS build
 WORKDIR /src
@@ -132,38 +122,9 @@ async function berthRebuilds(root: Awaited<ReturnType<typeof makeStackRoot>>, di
   return { cold, noChange, oneFile };
 }
 
-/** Starts a private dockerd; returns its socket and a stop function, or undefined when it cannot run. */
-async function startDockerd(root: string): Promise<{ host: string; stop(): Promise<void> } | undefined> {
-  const dockerd = ['/usr/sbin/dockerd', '/usr/bin/dockerd'].find((file) => existsSync(file));
-  if (!dockerd) return undefined;
-  const dataRoot = path.join(root, 'docker');
-  const socket = path.join(root, 'docker.sock');
-  const host = `unix://${socket}`;
-  const child: ChildProcess = spawn(dockerd, ['--data-root', dataRoot, '--exec-root', path.join(root, 'docker-exec'), '--pidfile', path.join(root, 'docker.pid'), '-H', host,
-    '--bridge=none', '--iptables=false', '--ip6tables=false', '--ip-masq=false', '--storage-driver=overlay2'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  child.stderr?.on('data', (chunk: Buffer) => { log += chunk.toString(); });
-  for (let i = 0; i < 100; i++) {
-    if (spawnSync('docker', ['-H', host, 'version'], { stdio: 'ignore' }).status === 0) {
-      return {
-        host,
-        async stop() {
-          child.kill('SIGTERM');
-          await new Promise((resolve) => child.once('exit', resolve));
-        },
-      };
-    }
-    if (child.exitCode !== null) break;
-    await sleep(200);
-  }
-  child.kill('SIGKILL');
-  process.stderr.write(`dockerd did not start:\n${log.split('\n').slice(-5).join('\n')}\n`);
-  return undefined;
-}
-
 async function dockerRebuilds(root: Awaited<ReturnType<typeof makeStackRoot>>, berthDir: string): Promise<{ cold: number; noChange: number[]; oneFile: number[] } | undefined> {
   const work = mkdtempSync('/tmp/berth-devloop-docker-');
-  const daemon = await startDockerd(work);
+  const daemon = await startPrivateDockerd(path.join(work, 'docker'));
   if (!daemon) return undefined;
   try {
     const docker = (args: string[], input?: Buffer) => execFileSync('docker', ['-H', daemon.host, ...args], { input, stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'], env: { ...process.env, DOCKER_BUILDKIT: '0' } });
@@ -202,7 +163,7 @@ async function dockerRebuilds(root: Awaited<ReturnType<typeof makeStackRoot>>, b
 const root = await makeStackRoot({ prefix: 'berth-devloop-' });
 try {
   const latency = await syncLatency(root);
-  process.stdout.write(`sync: host write -> readable in container, ${latency.length} edits: median ${median(latency).toFixed(1)} ms, p90 ${percentile(latency, 0.9).toFixed(1)} ms, max ${Math.max(...latency).toFixed(1)} ms (target <= 100 ms)\n`);
+  process.stdout.write(`sync: host write -> readable in container, ${latency.length} edits: median ${median(latency).toFixed(1)} ms, p90 ${percentile(latency, 90).toFixed(1)} ms, max ${Math.max(...latency).toFixed(1)} ms (target <= 100 ms)\n`);
   const dir = root.project('devloop-app');
   writeApp(dir, testImage);
   const berth = await berthRebuilds(root, dir);

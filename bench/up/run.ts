@@ -11,34 +11,18 @@
  * touching iptables, and stopped at the end. The supervisor's resident memory is measured while
  * the largest stack runs.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeBusyboxRootfs, removeRootfs } from '../../test/helpers/busybox-rootfs.js';
+import { arg, median, startPrivateDockerd, which } from '../common.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const berthEntry = path.resolve(here, '../../test/helpers/berth-entry.js');
 const image = 'berth-bench/busybox:latest';
 const maxServices = 60;
 const maxRuns = 20;
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
-function which(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
-    if (existsSync(path.join(dir, name))) return path.join(dir, name);
-  }
-  return undefined;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor((sorted.length - 1) / 2)];
-}
 
 /** Runs a command to completion, returning wall time; throws with its output when it fails. */
 function timed(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): number {
@@ -62,7 +46,7 @@ interface Peer {
   name: string;
   up(dir: string, project: string): number;
   down(dir: string, project: string): number;
-  close(): void;
+  close(): void | Promise<void>;
 }
 
 interface Row { tool: string; services: number; upMs: number; downMs: number }
@@ -95,38 +79,17 @@ function berthPeer(work: string, tarball: string): Peer & { supervisorRss(projec
 }
 
 async function dockerPeer(work: string, tarball: string): Promise<Peer | undefined> {
-  const dockerd = which('dockerd');
   const docker = which('docker');
   const compose = which('docker-compose');
-  if (!dockerd || !docker || !compose) return undefined;
-  const dataRoot = path.join(work, 'docker');
-  mkdirSync(dataRoot, { recursive: true });
-  const socket = path.join(dataRoot, 'docker.sock');
-  const daemon: ChildProcess = spawn(dockerd, [
-    '--data-root', path.join(dataRoot, 'data'), '--exec-root', path.join(dataRoot, 'exec'),
-    '--pidfile', path.join(dataRoot, 'docker.pid'), '-H', `unix://${socket}`,
-    '--iptables=false', '--ip-masq=false', '--bridge=none',
-  ], { stdio: ['ignore', 'ignore', 'ignore'] });
-  const env = { ...process.env, DOCKER_HOST: `unix://${socket}` };
-  const deadline = Date.now() + 30_000;
-  while (spawnSync(docker, ['version'], { env, stdio: 'ignore' }).status !== 0) {
-    if (Date.now() > deadline || daemon.exitCode !== null) {
-      daemon.kill('SIGTERM');
-      process.stderr.write('docker peer skipped: dockerd did not start\n');
-      return undefined;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  timed(docker, ['import', tarball, image], { env });
+  if (!docker || !compose) return undefined;
+  const daemon = await startPrivateDockerd(path.join(work, 'docker'));
+  if (!daemon) return undefined;
+  timed(docker, ['import', tarball, image], { env: daemon.env });
   return {
     name: 'docker-compose',
-    up: (dir, project) => timed(compose, ['-p', project, 'up', '-d'], { cwd: dir, env }),
-    down: (dir, project) => timed(compose, ['-p', project, 'down', '-t', '10'], { cwd: dir, env }),
-    close() {
-      daemon.kill('SIGTERM');
-      spawnSync('sh', ['-c', `for i in $(seq 50); do kill -0 ${daemon.pid} 2>/dev/null || exit 0; sleep 0.2; done`]);
-      spawnSync('umount', ['-R', '-l', path.join(dataRoot, 'data')], { stdio: 'ignore' });
-    },
+    up: (dir, project) => timed(compose, ['-p', project, 'up', '-d'], { cwd: dir, env: daemon.env }),
+    down: (dir, project) => timed(compose, ['-p', project, 'down', '-t', '10'], { cwd: dir, env: daemon.env }),
+    close: () => daemon.stop(),
   };
 }
 
@@ -144,7 +107,7 @@ function podmanPeer(work: string, tarball: string): Peer | undefined {
     name: 'podman-compose',
     up: (dir, project) => timed(compose, ['-p', project, 'up', '-d'], { cwd: dir, env }),
     down: (dir, project) => timed(compose, ['-p', project, 'down', '-t', '10'], { cwd: dir, env }),
-    close: () => spawnSync(podman, [...flags, 'system', 'reset', '-f'], { env, stdio: 'ignore' }),
+    close: () => { spawnSync(podman, [...flags, 'system', 'reset', '-f'], { env, stdio: 'ignore' }); },
   };
 }
 
@@ -184,7 +147,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    for (const peer of peers) peer.close();
+    for (const peer of peers) await peer.close();
     rmSync(work, { recursive: true, force: true });
   }
 
