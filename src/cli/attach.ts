@@ -28,6 +28,11 @@ export interface AttachEngine {
 export interface AttachOptions {
   /** Services of this `up` (default: every service of the project); they are stopped on Ctrl-C. */
   services?: string[];
+  /**
+   * Services whose logs are shown unless --attach says otherwise (default: all of `services`).
+   * `up web` passes ["web"]: the dependencies it started are not shown (`--attach-dependencies` passes them all).
+   */
+  attachServices?: string[];
   /** Only these services' logs (--attach). */
   attach?: string[];
   /** Not these (--no-attach). */
@@ -68,7 +73,8 @@ export async function attachStack(engine: AttachEngine, project: { name: string;
   for (const service of [...(options.attach ?? []), ...(options.noAttach ?? []), ...(options.exitCodeFrom ? [options.exitCodeFrom] : [])]) {
     if (!project.services.has(service)) throw new UsageError(`no such service: "${service}"`, { hint: `services are ${[...project.services.keys()].map((s) => `"${s}"`).join(', ')}` });
   }
-  const attached = (service: string) => (options.attach?.length ? options.attach.includes(service) : stackServices.has(service)) && !options.noAttach?.includes(service);
+  const defaultAttached = new Set(options.attachServices?.length ? options.attachServices : stackServices);
+  const attached = (service: string) => (options.attach?.length ? options.attach.includes(service) : defaultAttached.has(service)) && !options.noAttach?.includes(service);
   const abort = Boolean(options.abortOnContainerExit || options.exitCodeFrom);
   const out = options.out ?? process.stdout;
   const err = options.err ?? process.stderr;

@@ -7,7 +7,8 @@ import { BerthError, ComposeFileError } from '../errors.js';
 import { Engine } from '../engine/engine.js';
 import type { EventSink, ObservedContainer, Project } from '../engine/types.js';
 import { loadProject, projectOptionsFromFlags } from '../project/index.js';
-import type { GlobalOptions } from './global-options.js';
+import type { Command } from 'commander';
+import { globalOptions, type GlobalOptions } from './global-options.js';
 import { createReporter, type Reporter } from './progress.js';
 
 /** The project a command works on: loaded from the compose files, or only its name (`-p` without a file). */
@@ -61,4 +62,35 @@ export function secondsFlag(value: string | undefined, flag: string): number | u
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0) throw new BerthError(`invalid value "${value}" for ${flag}`, { hint: 'give a number of seconds' });
   return n;
+}
+
+/** What a lifecycle command's body gets from lockedStackCommand(). */
+export interface StackCommandContext {
+  global: GlobalOptions;
+  target: StackTarget;
+  engine: Engine;
+}
+
+/**
+ * The frame of the commands on existing containers (start, stop, restart, kill, rm, pause,
+ * unpause): global flags, the project (or `-p NAME` alone), the engine reporting progress on
+ * stderr, and `body` run under the project lock; the progress display is finished even when
+ * the body fails.
+ */
+export async function lockedStackCommand(command: Command, body: (context: StackCommandContext) => Promise<void>): Promise<void> {
+  const global = globalOptions(command);
+  const target = await loadStackTarget(global);
+  const reporter = stackReporter(global, target.project);
+  const engine = await openEngine(global, reporter.sink);
+  try {
+    await engine.withProjectLock(target.name, () => body({ global, target, engine }));
+  } finally {
+    await reporter.finish();
+  }
+}
+
+/** Milliseconds of a `-t/--timeout` seconds flag (undefined when not given). */
+export function timeoutFlagMs(value: string | undefined): number | undefined {
+  const seconds = secondsFlag(value, '--timeout');
+  return seconds === undefined ? undefined : seconds * 1000;
 }

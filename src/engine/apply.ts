@@ -45,6 +45,22 @@ export interface UpOptions {
   noBuild?: boolean;
   /** Build output, one call per line (default: stderr as `<service> <line>`). */
   buildLog?: (service: string, line: string) => void;
+  /**
+   * Interrupts the up (Ctrl-C): no new container is created or started once it is aborted; a
+   * create or start under way finishes (or is undone), then up throws UpInterruptedError.
+   */
+  signal?: AbortSignal;
+}
+
+/** `up` stopped early because its signal was aborted; everything it made is whole (created or started). */
+export class UpInterruptedError extends BerthError {
+  constructor() {
+    super('interrupted', { exitCode: 130 });
+  }
+}
+
+function checkInterrupted(options: Pick<UpOptions, 'signal'>): void {
+  if (options.signal?.aborted) throw new UpInterruptedError();
 }
 
 /** What `up` did. */
@@ -156,6 +172,14 @@ function volumeKeys(project: Project, services: readonly string[]): string[] {
 
 /** Converges the project. */
 export async function up(engine: Engine, project: Project, options: UpOptions = {}): Promise<UpResult> {
+  return converge(engine, project, options).catch((err: unknown) => {
+    // After Ctrl-C any failure is its consequence (e.g. a runtime process the terminal's SIGINT reached).
+    if (options.signal?.aborted && !(err instanceof UpInterruptedError)) throw new UpInterruptedError();
+    throw err;
+  });
+}
+
+async function converge(engine: Engine, project: Project, options: UpOptions): Promise<UpResult> {
   return engine.withProjectLock(project.name, async () => {
     const graph = buildGraph(project);
     const services = selectServices(project, options.services, options.noDeps);
@@ -168,6 +192,7 @@ export async function up(engine: Engine, project: Project, options: UpOptions = 
       return { plan, services };
     }
     await engine.cleanupPending(project.name);
+    checkInterrupted(options);
     // The supervisor boots (a node process) while the containers are made, instead of after.
     const supervisor = options.noStart ? undefined : spawnSupervisorEarly(engine, project.name);
     await ensureServiceImages(engine, project, services, { build: options.build, noBuild: options.noBuild, log: options.buildLog });
@@ -188,6 +213,7 @@ export async function up(engine: Engine, project: Project, options: UpOptions = 
       images.set(name, image);
       imageDigests.set(name, image.manifestDigest);
     }));
+    checkInterrupted(options);
     const observed = await engine.observe(project.name);
     const plan = planProject(project, graph.startOrder, observed, { ...options, services, named, imageDigests });
     engine.emit(project.name, { type: 'plan', actions: plan.actions, orphans: plan.orphans, time: Date.now() });
@@ -202,7 +228,7 @@ export async function up(engine: Engine, project: Project, options: UpOptions = 
     const announced = new Set<string>();
     await applyServices(engine, project, services, plan, observed, images, announced, options);
     if (supervisor && plan.actions.some((a) => a.kind !== 'remove')) await supervisorAnswering(engine, project.name, supervisor);
-    if (options.wait && !options.noStart) await waitForServices(engine, project, services, options.waitTimeout, announced);
+    if (options.wait && !options.noStart) await waitForServices(engine, project, services, options.waitTimeout, announced, options.signal);
     return { plan, services };
   });
 }
@@ -225,8 +251,9 @@ async function applyServices(
           if (!selected.has(dep)) continue;
           try {
             await run(dep);
-            if (!options.noStart) await waitForCondition(engine, project, name, dep, dependency.condition, announced);
+            if (!options.noStart) await waitForCondition(engine, project, name, dep, dependency.condition, announced, options.signal);
           } catch (err) {
+            if (err instanceof UpInterruptedError) throw err;
             if (dependency.required === false) {
               engine.emit(project.name, { type: 'container', action: 'waiting', service: name, name, time: Date.now(), detail: `optional dependency "${dep}" failed: ${(err as Error).message}` });
               continue;
@@ -235,6 +262,7 @@ async function applyServices(
             throw new ApplyError(`service "${name}" cannot start: dependency "${dep}" failed: ${(err as Error).message}`, 'depends_on', name, { cause: err });
           }
         }
+        checkInterrupted(options);
         await applyService(engine, project, service, plan.actions.filter((a) => a.service === name), observed, images.get(name), options);
       })();
       tasks.set(name, task);
@@ -246,6 +274,8 @@ async function applyServices(
   if (failed) {
     // Prefer the root cause over "dependency failed" wrappers.
     const roots = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason).filter((e) => !(e instanceof ApplyError && e.step === 'depends_on'));
+    // Ctrl-C wins over failures it caused (a runtime process killed by the terminal's SIGINT).
+    if (options.signal?.aborted) throw new UpInterruptedError();
     throw roots[0] ?? failed.reason;
   }
 }
@@ -263,6 +293,7 @@ async function applyService(engine: Engine, project: Project, service: Service, 
     const container = find(action.name);
     let record: ContainerRecord | undefined = container?.record;
     if (action.kind === 'noop') return;
+    checkInterrupted(options);
     if (action.kind === 'recreate' && container) {
       engine.emit(project.name, { type: 'container', action: 'recreate', service: service.name, name: action.name, time: Date.now(), reasons: action.reasons });
       await engine.stopContainer(container.record, { timeoutMs: stopMs });
@@ -271,16 +302,18 @@ async function applyService(engine: Engine, project: Project, service: Service, 
     } else if (action.kind === 'create') {
       record = await engine.createContainer(project, service, action.number, { pull: 'missing', image });
     }
+    checkInterrupted(options);
     if (!options.noStart && record) await engine.startContainer(record, { fresh: action.kind !== 'start' });
   }));
 }
 
 /** Waits until dependency `dep` of `dependent` reaches `condition` (started, healthy, completed successfully). */
-async function waitForCondition(engine: Engine, project: Project, dependent: string, dep: string, condition: string, announced: Set<string>): Promise<void> {
+async function waitForCondition(engine: Engine, project: Project, dependent: string, dep: string, condition: string, announced: Set<string>, signal?: AbortSignal): Promise<void> {
   if (condition === 'service_started') return;
   engine.emit(project.name, { type: 'container', action: 'waiting', service: dependent, name: dependent, time: Date.now(), detail: `${dep} ${condition === 'service_healthy' ? 'healthy' : 'completed'}` });
   if (condition === 'service_healthy') await engine.ensureSupervisor(project.name).catch(() => undefined);
   for (let attempt = 0; ; attempt++) {
+    checkInterrupted({ signal });
     const containers = (await engine.observe(project.name)).filter((c) => c.record.service === dep);
     if (containers.length === 0) throw new BerthError(`service "${dep}" has no container`);
     if (condition === 'service_healthy') {
@@ -321,10 +354,11 @@ async function waitForCondition(engine: Engine, project: Project, dependent: str
 }
 
 /** `up --wait`: every container running (healthy if it has a healthcheck), or a one-shot that exited 0. */
-export async function waitForServices(engine: Engine, project: Project, services: readonly string[], timeoutSeconds?: number, announced = new Set<string>()): Promise<void> {
+export async function waitForServices(engine: Engine, project: Project, services: readonly string[], timeoutSeconds?: number, announced = new Set<string>(), signal?: AbortSignal): Promise<void> {
   const deadline = timeoutSeconds ? Date.now() + timeoutSeconds * 1000 : Infinity;
   const wanted = new Set(services);
   for (let attempt = 0; ; attempt++) {
+    checkInterrupted({ signal });
     const containers = (await engine.observe(project.name)).filter((c) => wanted.has(c.record.service));
     let pending: ObservedContainer | undefined;
     for (const c of containers) {

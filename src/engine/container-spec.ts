@@ -70,6 +70,12 @@ export interface SpecInput {
    * anonymousVolumesOf()). Without it every anonymous mount gets a fresh volume (`up -V`).
    */
   inheritAnonymousVolumes?: Record<string, string>;
+  /**
+   * Mounts taken from other containers (`volumes_from`), resolved by the engine. A mount of the
+   * service's own at the same target wins; `volume` names a named volume (kept by `down -v`
+   * while this container uses it).
+   */
+  volumesFrom?: Array<{ source: string; target: string; readOnly: boolean; volume?: string }>;
 }
 
 /** The spec plus the record fields it decides. */
@@ -622,6 +628,13 @@ export async function buildContainerSpec(input: SpecInput): Promise<BuiltSpec> {
       default:
         fail(key, `mount type "${mount.type}" is not supported by berth`, 'use "bind", "volume" or "tmpfs"');
     }
+  }
+  // volumes_from: the other containers' volumes and bind mounts, where the service has none.
+  for (const shared of input.volumesFrom ?? []) {
+    const target = normalizeTarget(shared.target);
+    if (mounts.some((m) => m.target === target)) continue;
+    mounts.push({ type: 'bind', source: shared.source, target, readOnly: shared.readOnly });
+    if (shared.volume) named.add(shared.volume);
   }
   // The image's VOLUMEs that no mount covers get a fresh anonymous volume.
   const covered = new Set(mounts.map((m) => m.target));

@@ -85,11 +85,11 @@ async function spawnInherited(driver: RuntimeDriver, args: string[], options: { 
 }
 
 /**
- * Runs a process in a running container and returns its exit code (0 right away with `detach`).
- * The process starts from the container's own process settings (env, user, cwd, capabilities,
- * rlimits) with the request's changes; `privileged` grants every capability.
+ * The OCI process of an exec: the container's own process settings (env, user, cwd,
+ * capabilities, rlimits from its bundle) with the request's command and changes; `privileged`
+ * grants every capability.
  */
-export async function execInContainer(driver: RuntimeDriver, record: ContainerRecord, request: ExecRequest): Promise<number> {
+export function execProcessSpec(record: ContainerRecord, request: Omit<ExecRequest, 'detach' | 'stdin'>): OciConfig['process'] {
   if (request.command.length === 0) throw new BerthError('exec needs a command', { hint: 'e.g. berth exec web sh' });
   const config = JSON.parse(readFileSync(path.join(record.bundle, 'config.json'), 'utf8')) as OciConfig;
   const processSpec = { ...config.process };
@@ -119,6 +119,71 @@ export async function execInContainer(driver: RuntimeDriver, record: ContainerRe
     const all = hostSpecOptions({}).availableCapabilities ?? [...allCapabilities];
     processSpec.capabilities = { bounding: [...all], effective: [...all], permitted: [...all] };
   }
+  return processSpec;
+}
+
+/**
+ * Runs an exec with its output captured (lifecycle hooks): the same process as `berth exec`
+ * would start, without a terminal or stdin. A process still running after `timeoutMs` is
+ * killed (exit code -1).
+ */
+export async function captureProcessExec(driver: RuntimeDriver, record: ContainerRecord, request: Omit<ExecRequest, 'detach' | 'stdin' | 'tty'>, timeoutMs: number): Promise<{ exitCode: number; output: string }> {
+  const processSpec = execProcessSpec(record, request);
+  const processFile = tempFile(driver, 'process');
+  const logFile = tempFile(driver, 'log');
+  const pidFile = tempFile(driver, 'pid');
+  writeFileSync(processFile, JSON.stringify(processSpec), { mode: 0o600 });
+  try {
+    const args = runtimeArgs(driver, logFile, ['exec', '--process', processFile, '--pid-file', pidFile, record.id]);
+    const result = await new Promise<{ exitCode: number; output: string }>((resolve, reject) => {
+      const child = spawn(driver.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      const chunks: Buffer[] = [];
+      child.stdout!.on('data', (chunk: Buffer) => chunks.push(chunk));
+      child.stderr!.on('data', (chunk: Buffer) => chunks.push(chunk));
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        // The exec'd process (its host pid is in the pid file) and the runtime's CLI.
+        try {
+          process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGKILL');
+        } catch {
+          // not started or gone
+        }
+        child.kill('SIGKILL');
+      }, timeoutMs);
+      child.on('error', (err) => {
+        clearTimeout(timer);
+        reject(new RuntimeError(`cannot run container runtime "${driver.binary}"`, { containerId: record.id }, { cause: err }));
+      });
+      child.on('close', (code, signal) => {
+        clearTimeout(timer);
+        const output = Buffer.concat(chunks).toString('utf8');
+        if (timedOut) resolve({ exitCode: -1, output: `${output}(did not finish within ${timeoutMs / 1000} s)` });
+        else resolve({ exitCode: code ?? (signal === 'SIGKILL' ? 137 : 128 + 15), output });
+      });
+    });
+    if (result.exitCode !== 0) {
+      let log: { message?: string } = {};
+      try {
+        log = parseRuntimeLog(readFileSync(logFile, 'utf8'));
+      } catch {
+        log = {};
+      }
+      if (log.message && !result.output.includes(log.message)) result.output = `${result.output}${log.message}`;
+    }
+    return result;
+  } finally {
+    for (const file of [processFile, logFile, pidFile]) rmSync(file, { force: true });
+  }
+}
+
+/**
+ * Runs a process in a running container and returns its exit code (0 right away with `detach`).
+ * The process starts from the container's own process settings (env, user, cwd, capabilities,
+ * rlimits) with the request's changes; `privileged` grants every capability.
+ */
+export async function execInContainer(driver: RuntimeDriver, record: ContainerRecord, request: ExecRequest): Promise<number> {
+  const processSpec = execProcessSpec(record, request);
   const processFile = tempFile(driver, 'process');
   writeFileSync(processFile, JSON.stringify(processSpec), { mode: 0o600 });
   try {

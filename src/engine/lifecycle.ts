@@ -4,7 +4,7 @@
  * fails, and a create killed half-way leaves a pending.json that the next command undoes.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, existsSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { BerthError, ImageError, RuntimeError } from '../errors.js';
@@ -12,16 +12,17 @@ import type { StoredImage } from '../images/store/index.js';
 import { shouldPull } from '../images/registry/pull-policy.js';
 import { prepareContainerRootfs, removeContainerRootfs } from '../images/rootfs/index.js';
 import { serviceConfigHash, serviceDocument } from '../model/index.js';
-import { RuntimeDriver, toOciSpec, hostSpecOptions, resolveSpecUser, isNotFoundError } from '../runtime/index.js';
+import { RuntimeDriver, toOciSpec, hostSpecOptions, resolveSpecUser, isNotFoundError, type OciConfig } from '../runtime/index.js';
 import type { OciState } from '../runtime/oci-types.js';
 import { berthVersion } from '../version.js';
 import type { Engine } from './engine.js';
 import { runtimeState } from './observe.js';
 import {
-  clearPending, containerDir, listContainerDirs, readPending, readRecord, removeContainerDir, updateRunInfo, writePending, writeRecord, writeJsonAtomic,
+  clearPending, containerDir, listContainerDirs, listProjects, listRecords, readPending, readRecord, removeContainerDir, updateRunInfo, writePending, writeRecord, writeJsonAtomic,
 } from './records.js';
-import { anonymousVolumesOf, type RunOverrides } from './container-spec.js';
-import { Labels, type ContainerRecord, type Project, type Service } from './types.js';
+import { anonymousVolumesOf, lifecycleHooks, type RunOverrides } from './container-spec.js';
+import { captureProcessExec } from './exec.js';
+import { Labels, type ContainerHook, type ContainerRecord, type Project, type Service } from './types.js';
 import { processStartTime } from './lock.js';
 import { containerName } from './plan.js';
 
@@ -118,15 +119,20 @@ export async function createContainer(engine: Engine, project: Project, service:
     writePending(project.name, { id: name, name, service: service.name, pid: process.pid, network, runtime: driver.binary }, env);
     const labels = { ...containerLabels(project, service, number, oneoff, image), ...(options.overrides?.labels ?? {}) };
     const logPath = path.join(dir, `${name}-json.log`);
+    const hooks = lifecycleHooks(service);
+    const joinNamespaces = await sharedNamespaces(engine, project, service);
     const built = await engine.buildSpec({
       project, service, image, containerId: name, name, number, oneoff, rootfs: rootfs.rootfs, stateDir: dir, logPath, labels, network,
       volumes: engine.volumes, overrides: options.overrides,
       inheritAnonymousVolumes: options.previous ? anonymousVolumesOf(engine.volumes, options.previous.anonymousVolumes ?? []) : undefined,
+      volumesFrom: await volumesFromMounts(engine, project, service),
     });
     for (const volume of built.anonymousVolumes) undo.push(() => engine.volumes.remove(volume));
     const spec = typeof built.spec.user === 'string' && !/^\d+(:\d+)?$/.test(built.spec.user) ? await resolveSpecUser(built.spec) : built.spec;
     const bundle = path.join(dir, 'bundle');
-    RuntimeDriver.writeBundle(bundle, toOciSpec(spec, hostSpecOptions(spec)));
+    const oci = toOciSpec(spec, hostSpecOptions(spec));
+    if (joinNamespaces.length) await joinNamespacePaths(engine, project.name, oci, joinNamespaces);
+    RuntimeDriver.writeBundle(bundle, oci);
     const record: ContainerRecord = {
       id: name, name, project: project.name, service: service.name, number, oneoff, labels,
       configHash: labels[Labels.configHash] ?? serviceConfigHash(service),
@@ -139,6 +145,10 @@ export async function createContainer(engine: Engine, project: Project, service:
       dependsOn: Object.fromEntries(Object.entries(service.depends_on ?? {}).map(([dep, d]) => [dep, { condition: d.condition, restart: d.restart ?? false, required: d.required }])),
       volumes: built.volumes, anonymousVolumes: built.anonymousVolumes,
       runtime: driver.binary,
+      ...(hooks.postStart.length || hooks.preStop.length
+        ? { hooks: { ...(hooks.postStart.length ? { postStart: hooks.postStart } : {}), ...(hooks.preStop.length ? { preStop: hooks.preStop } : {}) } }
+        : {}),
+      ...(joinNamespaces.length ? { joinNamespaces } : {}),
     };
     engine.driverFor(record);
     writeJsonAtomic(path.join(dir, 'run.json'), { restartCount: 0 });
@@ -162,6 +172,104 @@ async function resolveShared(engine: Engine, project: Project, target: { service
   return { id: found.record.id, netnsPath };
 }
 
+/** The container of a project named by `service:x` / `x` (a service) or `container:x` (a container name), a running one first. */
+async function findContainer(engine: Engine, project: Project, target: { service?: string; container?: string }): Promise<ContainerRecord | undefined> {
+  const records = listRecords(project.name, engine.env).filter((r) => (target.service ? r.service === target.service && !r.oneoff : r.name === target.container));
+  if (records.length === 0 && target.container) {
+    for (const other of listProjects(engine.env)) {
+      const found = readRecord(other, target.container, engine.env);
+      if (found) return found;
+    }
+  }
+  for (const record of records) if ((await runningPid(engine, record)) !== undefined) return record;
+  return records[0];
+}
+
+/** Host pid of a running (or paused) container under its own runtime; undefined when it does not run. */
+async function runningPid(engine: Engine, record: ContainerRecord): Promise<number | undefined> {
+  const state = await runtimeState(engine.driverFor(record), record.id).catch(() => undefined);
+  return state && (state.status === 'running' || state.status === 'paused') && state.pid > 0 ? state.pid : undefined;
+}
+
+/** `ipc`/`pid` set to `service:x` or `container:x`: the namespaces to join, by container name. */
+async function sharedNamespaces(engine: Engine, project: Project, service: Service): Promise<Array<{ type: 'ipc' | 'pid'; container: string }>> {
+  const joins: Array<{ type: 'ipc' | 'pid'; container: string }> = [];
+  for (const type of ['ipc', 'pid'] as const) {
+    const mode = service[type];
+    if (typeof mode !== 'string' || mode === '' || mode === 'host' || mode === 'private' || mode === 'shareable') continue;
+    const m = /^(service|container):(.+)$/.exec(mode);
+    if (!m) {
+      throw new BerthError(`service "${service.name}": ${type} "${mode}" is not supported`, { hint: `use "host", "private", "service:<name>" or "container:<name>"` });
+    }
+    const target = m[1] === 'service' ? { service: m[2] } : { container: m[2] };
+    const found = await findContainer(engine, project, target);
+    if (!found) {
+      throw new BerthError(`service "${service.name}": ${type} "${mode}" refers to ${m[1]} "${m[2]}", which has no container`, { hint: `create it first ("berth up ${m[1] === 'service' ? m[2] : ''}"); it is a dependency` });
+    }
+    joins.push({ type, container: found.name });
+  }
+  return joins;
+}
+
+/** Points the OCI config's ipc/pid namespaces at the running containers they join (/proc/<pid>/ns/<type>). */
+async function joinNamespacePaths(engine: Engine, projectName: string, oci: OciConfig, joins: ReadonlyArray<{ type: 'ipc' | 'pid'; container: string }>): Promise<void> {
+  for (const join of joins) {
+    const target = readRecord(projectName, join.container, engine.env) ?? listProjects(engine.env).map((p) => readRecord(p, join.container, engine.env)).find(Boolean);
+    const pid = target ? await runningPid(engine, target) : undefined;
+    if (!pid) {
+      throw new BerthError(`cannot join the ${join.type} namespace of container "${join.container}": it is not running`, { hint: `start it first with "berth start ${target?.service ?? join.container}"` });
+    }
+    const namespaces = oci.linux.namespaces.filter((n) => n.type !== join.type);
+    namespaces.push({ type: join.type, path: `/proc/${pid}/ns/${join.type}` });
+    oci.linux.namespaces = namespaces;
+  }
+}
+
+/** Rewrites the bundle's joined namespace paths before a (re)start: the containers joined may have restarted since. */
+async function refreshJoinedNamespaces(engine: Engine, record: ContainerRecord): Promise<void> {
+  if (!record.joinNamespaces?.length) return;
+  const file = path.join(record.bundle, 'config.json');
+  const oci = JSON.parse(readFileSync(file, 'utf8')) as OciConfig;
+  await joinNamespacePaths(engine, record.project, oci, record.joinNamespaces);
+  writeFileSync(file, `${JSON.stringify(oci, null, 2)}\n`);
+}
+
+/**
+ * `volumes_from` (`service[:ro|rw]`, `container:name[:ro|rw]`): the volumes and bind mounts of
+ * that container (from its bundle), read-only with `:ro`, else each with its own mode. The
+ * network files, configs and secrets of that container are its own and are not shared.
+ */
+async function volumesFromMounts(engine: Engine, project: Project, service: Service): Promise<Array<{ source: string; target: string; readOnly: boolean; volume?: string }>> {
+  const entries = Array.isArray(service.volumes_from) ? service.volumes_from.map(String) : [];
+  const mounts: Array<{ source: string; target: string; readOnly: boolean; volume?: string }> = [];
+  const volumesRoot = path.dirname(path.dirname(engine.volumes.path('x')));
+  for (const entry of entries) {
+    const parts = entry.split(':');
+    const isContainer = parts[0] === 'container';
+    const name = isContainer || parts[0] === 'service' ? parts[1] : parts[0];
+    const mode = (isContainer || parts[0] === 'service' ? parts[2] : parts[1]) ?? 'rw';
+    if (!name || (mode !== 'ro' && mode !== 'rw')) {
+      throw new BerthError(`service "${service.name}": volumes_from entry "${entry}" is not valid`, { hint: 'write "service", "service:ro", "container:name" or "container:name:ro"' });
+    }
+    const found = await findContainer(engine, project, isContainer ? { container: name } : { service: name });
+    if (!found) {
+      throw new BerthError(`service "${service.name}": volumes_from "${entry}" refers to ${isContainer ? 'container' : 'service'} "${name}", which has no container`, { hint: isContainer ? `create container "${name}" first` : `create it first with "berth up ${name}" (it is a dependency)` });
+    }
+    const oci = JSON.parse(readFileSync(path.join(found.bundle, 'config.json'), 'utf8')) as OciConfig;
+    const ownDir = containerDir(found.project, found.name, engine.env);
+    for (const mount of oci.mounts ?? []) {
+      if (mount.type !== 'bind' || !mount.source) continue;
+      if (['/etc/hosts', '/etc/resolv.conf', '/etc/hostname'].includes(mount.destination)) continue;
+      if (mount.source.startsWith(`${ownDir}/`) || /^\/(proc|sys|dev)(\/|$)/.test(mount.source)) continue;
+      const readOnly = mode === 'ro' || (mount.options ?? []).includes('ro');
+      const relative = path.relative(volumesRoot, mount.source);
+      const volume = !relative.startsWith('..') && relative.split(path.sep)[1] === '_data' ? relative.split(path.sep)[0] : undefined;
+      mounts.push({ source: mount.source, target: mount.destination, readOnly, ...(volume ? { volume } : {}) });
+    }
+  }
+  return mounts;
+}
+
 /** Mounts the rootfs again when it is gone (after a reboot); cheap when it is there. */
 async function ensureRootfs(engine: Engine, record: ContainerRecord): Promise<void> {
   let entries: string[] = [];
@@ -180,6 +288,11 @@ async function ensureRootfs(engine: Engine, record: ContainerRecord): Promise<vo
 export interface StartOptions {
   /** The container was just created by this process and never started: skip the state check, create and start in one runtime call. */
   fresh?: boolean;
+  /**
+   * A restart by the supervisor's restart policy: restartCount is kept (the supervisor counts it)
+   * and post_start hooks do not run. Any other start resets restartCount to 0 and runs them.
+   */
+  byPolicy?: boolean;
 }
 
 /**
@@ -207,6 +320,7 @@ export async function startContainer(engine: Engine, record: ContainerRecord, op
     if (state) await driver.start(record.id);
     else {
       if (!options.fresh) await ensureRootfs(engine, record);
+      if (!options.fresh) await refreshJoinedNamespaces(engine, record);
       // create + start in one runtime process.
       await driver.runDetached(record.id, record.bundle);
     }
@@ -217,10 +331,40 @@ export async function startContainer(engine: Engine, record: ContainerRecord, op
     throw err;
   }
   updateRunInfo(record.project, record.name, (info) => ({
-    restartCount: info.restartCount, startedAt: new Date().toISOString(), stoppedByUser: false,
+    restartCount: options.byPolicy ? info.restartCount : 0, startedAt: new Date().toISOString(), stoppedByUser: false,
     ...(record.healthcheck ? { health: { status: 'starting' as const, failingStreak: 0, log: [] } } : {}),
   }), env);
   engine.emit(record.project, { type: 'container', action: 'started', service: record.service, name: record.name, time: Date.now() });
+  if (!options.byPolicy && record.hooks?.postStart?.length) await runPostStart(engine, record, record.hooks.postStart);
+}
+
+/** How long a post_start hook may run. */
+const postStartTimeoutMs = 60_000;
+
+/** Runs one hook as an exec in the container; resolves to its failure text, or undefined when it exited 0. */
+async function runHook(engine: Engine, record: ContainerRecord, hook: ContainerHook, timeoutMs: number): Promise<string | undefined> {
+  try {
+    const result = await captureProcessExec(engine.driverFor(record), record, {
+      command: hook.command, env: hook.env, user: hook.user, workingDir: hook.workingDir, privileged: hook.privileged,
+    }, timeoutMs);
+    if (result.exitCode === 0) return undefined;
+    const output = result.output.trim().split('\n').slice(-3).join(' / ').slice(0, 300);
+    return `${JSON.stringify(hook.command)} ${result.exitCode === -1 ? 'timed out' : `exited with code ${result.exitCode}`}${output ? `: ${output}` : ''}`;
+  } catch (err) {
+    return `${JSON.stringify(hook.command)} could not run: ${(err as Error).message}`;
+  }
+}
+
+/** post_start: run in order right after the start; the first failure stops the container and fails the start. */
+async function runPostStart(engine: Engine, record: ContainerRecord, hooks: readonly ContainerHook[]): Promise<void> {
+  for (const [index, hook] of hooks.entries()) {
+    const failure = await runHook(engine, record, hook, postStartTimeoutMs);
+    if (failure === undefined) continue;
+    await stopContainer(engine, record, { skipHooks: true }).catch(() => undefined);
+    throw new BerthError(`post_start hook of container "${record.name}" failed: ${failure}`, {
+      hint: `the container was stopped; fix services.${record.service}.post_start[${index}] (it runs in the container right after it starts), then "berth up -d ${record.service}"`,
+    });
+  }
 }
 
 /** Options of stopContainer(). */
@@ -229,6 +373,8 @@ export interface StopOptions {
   timeoutMs?: number;
   /** Signal to send first (default the record's stop_signal, SIGTERM). */
   signal?: string;
+  /** Do not run the pre_stop hooks (a failed post_start stops the container this way). */
+  skipHooks?: boolean;
 }
 
 /** Stops a container: its stop signal, then SIGKILL after the grace period. Marks it stopped by the user. */
@@ -246,6 +392,15 @@ export async function stopContainer(engine: Engine, record: ContainerRecord, opt
   engine.emit(record.project, { type: 'container', action: 'stopping', service: record.service, name: record.name, time: Date.now() });
   const signal = options.signal ?? record.stopSignal ?? 'SIGTERM';
   const timeoutMs = options.timeoutMs ?? record.stopGraceMs ?? 10_000;
+  if (!options.skipHooks && state.status === 'running' && record.hooks?.preStop?.length) {
+    // pre_stop: in order, each within the grace period (at least 1 s); a failure is reported and the stop goes on.
+    for (const [index, hook] of record.hooks.preStop.entries()) {
+      const failure = await runHook(engine, record, hook, Math.max(timeoutMs, 1000));
+      if (failure !== undefined) {
+        engine.emit(record.project, { type: 'container', action: 'stopping', service: record.service, name: record.name, time: Date.now(), detail: `(pre_stop[${index}] failed: ${failure})` });
+      }
+    }
+  }
   await signalIgnoringGone(driver, record.id, signal);
   if (state.status === 'paused') await driver.resume(record.id).catch(() => undefined);
   let final;

@@ -4,7 +4,7 @@
  * described in types.ts. Every function takes an optional environment so a library user can
  * point one Engine at another BERTH_ROOT than the process's.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { setImageUsageProvider } from '../images/store/index.js';
 import { stateRoot } from '../paths.js';
@@ -102,17 +102,100 @@ export function readRunInfo(project: string, name: string, env: NodeJS.ProcessEn
   return readJson<ContainerRunInfo>(path.join(containerDir(project, name, env), 'run.json')) ?? { restartCount: 0 };
 }
 
-/** Replaces run.json with `update(current)`; returns the new info. Does nothing when the container's directory is gone. */
+/**
+ * Replaces run.json with `update(current)`; returns the new info. Does nothing when the
+ * container's directory is gone.
+ *
+ * The engine (start, stop) and the supervisor (exits, restarts, health) both rewrite run.json,
+ * from different processes. The read-modify-write runs under a short per-container lock file
+ * (`run.json.lock`, created with O_EXCL, holding the owner's pid and start time) so one writer
+ * never loses another's fields. A lock whose owner died is taken over; one held longer than
+ * BERTH_RUNINFO_LOCK_MS (default 2 s: a sane holder keeps it well under a millisecond) by a
+ * stopped process is taken over too, so a frozen writer never wedges the others.
+ */
 export function updateRunInfo(project: string, name: string, update: (info: ContainerRunInfo) => ContainerRunInfo, env: NodeJS.ProcessEnv = process.env): ContainerRunInfo {
   const dir = containerDir(project, name, env);
-  const next = update(readRunInfo(project, name, env));
+  const unlock = lockRunInfo(dir, env);
   try {
-    readdirSync(dir);
-  } catch {
+    const next = update(readRunInfo(project, name, env));
+    if (unlock === undefined) return next; // the directory is gone: nothing to write
+    writeJsonAtomic(path.join(dir, 'run.json'), next);
     return next;
+  } finally {
+    unlock?.();
   }
-  writeJsonAtomic(path.join(dir, 'run.json'), next);
-  return next;
+}
+
+/** Containers whose run.json this process holds the lock of (the lock is reentrant). */
+const runInfoLocks = new Set<string>();
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+function startTimeOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Takes `<dir>/run.json.lock`; returns its release, a no-op when this process already holds it,
+ * or undefined when the container directory does not exist.
+ */
+function lockRunInfo(dir: string, env: NodeJS.ProcessEnv): (() => void) | undefined {
+  const file = path.join(dir, 'run.json.lock');
+  if (runInfoLocks.has(file)) return () => undefined;
+  const me = `${process.pid} ${startTimeOf(process.pid) ?? ''}`;
+  const staleMs = Number(env.BERTH_RUNINFO_LOCK_MS ?? 2000);
+  for (let attempt = 0; ; attempt++) {
+    let fd: number;
+    try {
+      fd = openSync(file, 'wx', 0o644);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+      if (code !== 'EEXIST') throw err;
+      let owner: string;
+      let age = 0;
+      try {
+        owner = readFileSync(file, 'utf8');
+        age = Date.now() - statSync(file).mtimeMs;
+      } catch {
+        continue; // released meanwhile
+      }
+      const [pid, start] = owner.trim().split(' ');
+      // An empty file is an owner between open and write: wait for it like any other.
+      const ownerStart = owner.trim() === '' ? '' : startTimeOf(Number(pid));
+      const dead = ownerStart === undefined || (ownerStart !== '' && start !== undefined && start !== '' && ownerStart !== start);
+      if (dead || age > staleMs) {
+        try {
+          // Only the stale lock read above is removed, never a fresh one that replaced it.
+          if (readFileSync(file, 'utf8') === owner) unlinkSync(file);
+        } catch {
+          // someone else removed it
+        }
+        continue;
+      }
+      Atomics.wait(pause, 0, 0, Math.min(1 + attempt, 10));
+      continue;
+    }
+    try {
+      writeSync(fd, me);
+    } finally {
+      closeSync(fd);
+    }
+    runInfoLocks.add(file);
+    return () => {
+      runInfoLocks.delete(file);
+      try {
+        // A lock taken over from a frozen holder is not this process's to remove.
+        if (readFileSync(file, 'utf8') === me) unlinkSync(file);
+      } catch {
+        // gone with its directory
+      }
+    };
+  }
 }
 
 /** Deletes a container's directory (record, run info, bundle, logs). */

@@ -94,6 +94,16 @@ export interface NetworkAttachment {
   files: { hosts?: string; resolvConf?: string; hostname?: string };
 }
 
+/** A compose lifecycle hook (`post_start`, `pre_stop`), run as an exec in the container. */
+export interface ContainerHook {
+  command: string[];
+  user?: string;
+  privileged: boolean;
+  workingDir?: string;
+  /** KEY=VAL entries added to the container's environment. */
+  env: string[];
+}
+
 /** Written once when a container is created; never changed afterwards (recreate writes a new one). */
 export interface ContainerRecord {
   /** Runtime id: the container name. */
@@ -144,6 +154,13 @@ export interface ContainerRecord {
    * it uses this one. Absent in records written before berth recorded it: the default runtime.
    */
   runtime?: string;
+  /** post_start hooks (run after every start by a berth command) and pre_stop hooks (before the stop signal). Absent: none. */
+  hooks?: { postStart?: ContainerHook[]; preStop?: ContainerHook[] };
+  /**
+   * Namespaces joined from other containers (`ipc`/`pid: service:x` or `container:x`): the
+   * container's name; the path (/proc/<pid>/ns/<type>) is resolved again at every start.
+   */
+  joinNamespaces?: Array<{ type: 'ipc' | 'pid'; container: string }>;
 }
 
 /** Health as the supervisor last saw it. */

@@ -1,6 +1,8 @@
 /**
  * Runs the host tools the network layer drives: iproute2 (`ip`) and nftables (`nft`). Commands
- * are fed as a batch on stdin so one attach costs two or three process spawns, not dozens.
+ * are fed as a batch on stdin so one attach costs two process spawns, not dozens, and the
+ * host-side commands of attaches and detaches that run at the same time share one `ip` process
+ * (hostBatch).
  */
 import { spawn } from 'node:child_process';
 import { NetworkError } from './errors.js';
@@ -12,9 +14,21 @@ export interface ToolResult {
   stderr: string;
 }
 
+/** Counts of tool runs in this process (for bench/net/attach and debugging): spawns and wall time per tool. */
+export const toolStats = { spawns: 0, ms: 0, byTool: {} as Record<string, { spawns: number; ms: number }> };
+
 /** Runs `file args...` with `input` on stdin; never throws for a non-zero exit. */
 export function runTool(file: string, args: readonly string[], input?: string): Promise<ToolResult> {
-  return new Promise((resolve, reject) => {
+  const started = performance.now();
+  const count = (): void => {
+    const ms = performance.now() - started;
+    const entry = (toolStats.byTool[file] ??= { spawns: 0, ms: 0 });
+    entry.spawns++;
+    entry.ms += ms;
+    toolStats.spawns++;
+    toolStats.ms += ms;
+  };
+  return new Promise<ToolResult>((resolve, reject) => {
     const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
@@ -27,7 +41,7 @@ export function runTool(file: string, args: readonly string[], input?: string): 
     child.on('close', (code) => resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
     child.stdin.on('error', () => undefined);
     child.stdin.end(input ?? '');
-  });
+  }).finally(count);
 }
 
 /** Runs `ip [pre...] -batch -` with one command per line; throws NetworkError naming `what` on failure. */
@@ -67,4 +81,93 @@ export async function nftScript(script: string, what: string): Promise<void> {
 /** Quotes a value for an ip batch line (names and aliases berth makes never need more). */
 export function batchQuote(value: string): string {
   return /^[A-Za-z0-9_.:/@+-]+$/.test(value) ? value : `"${value.replace(/["\\]/g, '')}"`;
+}
+
+/** One caller's lines in a shared host batch. */
+interface HostRequest {
+  lines: string[];
+  what: string;
+  force: boolean;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+let hostQueue: HostRequest[] = [];
+let hostRunning = false;
+
+/** Splits `ip -force -batch` stderr into the messages of each failed line (1-based line numbers). */
+export function batchFailures(stderr: string): Map<number, string> {
+  const failures = new Map<number, string>();
+  let pending: string[] = [];
+  for (const line of stderr.split('\n')) {
+    const failed = /^Command failed -:(\d+)$/.exec(line.trim());
+    if (failed) {
+      failures.set(Number(failed[1]), pending.join(' ').trim());
+      pending = [];
+    } else if (line.trim()) {
+      pending.push(line.trim());
+    }
+  }
+  return failures;
+}
+
+async function flushHostQueue(): Promise<void> {
+  hostRunning = true;
+  try {
+    while (hostQueue.length > 0) {
+      const requests = hostQueue;
+      hostQueue = [];
+      const lines = requests.flatMap((r) => r.lines);
+      let result: ToolResult;
+      try {
+        result = await runTool('ip', ['-force', '-batch', '-'], lines.join('\n') + '\n');
+      } catch (err) {
+        for (const r of requests) r.force ? r.resolve() : r.reject(err as Error);
+        continue;
+      }
+      const failures = result.code === 0 ? new Map<number, string>() : batchFailures(result.stderr);
+      // A non-zero exit without any "Command failed" line: ip itself failed; blame everyone.
+      const whole = result.code !== 0 && failures.size === 0 ? (result.stderr.trim() || `exit ${result.code}`) : undefined;
+      let first = 1;
+      for (const r of requests) {
+        const own = [...failures].filter(([n]) => n >= first && n < first + r.lines.length).map(([, message]) => message || 'failed');
+        first += r.lines.length;
+        const message = own.length > 0 ? own.join('; ') : whole;
+        if (message === undefined || r.force) r.resolve();
+        else r.reject(new NetworkError(`${r.what}: ip: ${message}`, { hint: 'check that berth runs as root and that the host kernel has bridge and veth support' }));
+      }
+    }
+  } finally {
+    hostRunning = false;
+  }
+}
+
+/**
+ * Runs `lines` in the host's network namespace, sharing one `ip -force -batch -` process with
+ * every other hostBatch call made meanwhile (while a batch runs, the next one collects). Each
+ * caller learns only about its own lines: it rejects with NetworkError naming `what` when one of
+ * them failed, unless `force` (for cleanup: errors are ignored). Lines of one caller run in order.
+ */
+export function hostBatch(lines: readonly string[], what: string, options: { force?: boolean } = {}): Promise<void> {
+  if (lines.length === 0) return Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    hostQueue.push({ lines: [...lines], what, force: options.force ?? false, resolve, reject });
+    // Wait one turn of the event loop before the first batch so that a burst of callers shares it.
+    if (!hostRunning) {
+      hostRunning = true;
+      setImmediate(() => void flushHostQueue());
+    }
+  });
+}
+
+/** Runs several read-only `ip -j` commands in one process; one parsed JSON array per command. */
+export async function ipJsonBatch<T>(commands: readonly string[]): Promise<T[][]> {
+  const result = await runTool('ip', ['-j', '-force', '-batch', '-'], commands.join('\n') + '\n');
+  const arrays = result.stdout.split('\n').filter((l) => l.trim().startsWith('[')).map((l) => {
+    try { return JSON.parse(l) as T[]; } catch { return [] as T[]; }
+  });
+  if (arrays.length !== commands.length) {
+    throw new NetworkError(`ip ${commands.join('; ')}: ${result.stderr.trim() || 'unexpected output'}`, { hint: 'berth needs iproute2 with JSON output (ip -j)' });
+  }
+  return arrays;
 }

@@ -7,7 +7,7 @@
  * Subnets and host ports are host-wide resources (parallel berth roots share one kernel), so
  * every change takes one lock under /run, not under the state root.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { PublishedPort } from '../engine/types.js';
@@ -166,7 +166,8 @@ export function listContainerStates(root: string): ContainerNetState[] {
 /** Host-wide lock directory (shared by every berth root on this host). */
 export const hostLockPath = process.env.BERTH_NETWORK_LOCK ?? '/run/berth-network.lock';
 
-let chain: Promise<unknown> = Promise.resolve();
+/** Per-lock chains: callers in this process queue here instead of polling the directory. */
+const chains = new Map<string, Promise<unknown>>();
 
 function pidAlive(pid: number): boolean {
   try {
@@ -177,40 +178,99 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-async function acquire(): Promise<void> {
+async function acquire(lockPath: string): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (let attempt = 0; ; attempt++) {
     try {
-      mkdirSync(hostLockPath);
-      writeFileSync(path.join(hostLockPath, 'owner'), String(process.pid));
+      mkdirSync(lockPath);
+      writeFileSync(path.join(lockPath, 'owner'), String(process.pid));
       return;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
     // A lock left by a dead process is stale; so is one without an owner file after a while.
     let owner: number | undefined;
-    try { owner = Number(readFileSync(path.join(hostLockPath, 'owner'), 'utf8')); } catch { owner = undefined; }
+    try { owner = Number(readFileSync(path.join(lockPath, 'owner'), 'utf8')); } catch { owner = undefined; }
     let age = 0;
-    try { age = Date.now() - statSync(hostLockPath).mtimeMs; } catch { continue; }
+    try { age = Date.now() - statSync(lockPath).mtimeMs; } catch { continue; }
     if ((owner && !pidAlive(owner)) || (!owner && age > 5_000)) {
-      rmSync(hostLockPath, { recursive: true, force: true });
+      rmSync(lockPath, { recursive: true, force: true });
       continue;
     }
-    if (Date.now() > deadline) throw new Error(`the network lock ${hostLockPath} is held by pid ${owner}; if no berth command is running, remove it`);
-    await new Promise((r) => setTimeout(r, Math.min(5 + attempt * 2, 25)));
+    if (Date.now() > deadline) throw new Error(`the network lock ${lockPath} is held by pid ${owner}; if no berth command is running, remove it`);
+    await new Promise((r) => setTimeout(r, Math.min(2 + attempt, 20)));
   }
 }
 
-/** Runs `fn` holding the host-wide network lock (serialised inside this process too). */
-export function withNetworkLock<T>(fn: () => Promise<T>): Promise<T> {
-  const run = chain.then(async () => {
-    await acquire();
+/**
+ * Runs `fn` holding the lock directory `lockPath` (mkdir-based, so it works across processes
+ * and berth roots; a lock whose owner died is broken). Callers in this process queue in order.
+ */
+export function withFileLock<T>(lockPath: string, fn: () => Promise<T> | T): Promise<T> {
+  const run = (chains.get(lockPath) ?? Promise.resolve()).then(async () => {
+    await acquire(lockPath);
     try {
       return await fn();
     } finally {
-      rmSync(hostLockPath, { recursive: true, force: true });
+      rmSync(lockPath, { recursive: true, force: true });
     }
   });
-  chain = run.catch(() => undefined);
+  const tail = run.catch(() => undefined);
+  chains.set(lockPath, tail);
+  void tail.then(() => { if (chains.get(lockPath) === tail) chains.delete(lockPath); });
   return run;
+}
+
+/**
+ * Runs `fn` holding the host-wide network lock. Hold it only to decide and record host-wide
+ * resources (subnets, bridges, addresses, host ports): keep process spawns out of it.
+ */
+export function withNetworkLock<T>(fn: () => Promise<T> | T): Promise<T> {
+  return withFileLock(hostLockPath, fn);
+}
+
+/**
+ * Host ports berth has handed out, across every berth root on this host:
+ * `<dir of the lock>/berth-network-ports.json`. Read and written only under the network lock.
+ * An entry holds while its container's network state exists in its root, or while the process
+ * releasing it (`releasing`) is alive; so a crash never holds a port for good.
+ */
+export const hostPortsPath = process.env.BERTH_NETWORK_PORTS ?? path.join(path.dirname(hostLockPath), 'berth-network-ports.json');
+
+/** One host port berth handed out. */
+export interface PortClaim {
+  protocol: string;
+  hostPort: number;
+  /** '' for every address. */
+  hostIp: string;
+  /** "project/container", for error messages. */
+  owner: string;
+  root: string;
+  containerId: string;
+  /** Pid of the process removing this claim once the port's rules are gone. */
+  releasing?: number;
+}
+
+/** Live port claims, or undefined when no berth on this host has written the registry yet. Call under the lock. */
+export function readPortClaims(): PortClaim[] | undefined {
+  const claims = readJson<PortClaim[]>(hostPortsPath);
+  if (!Array.isArray(claims)) return existsSync(hostPortsPath) ? [] : undefined;
+  return claims.filter((c) => existsSync(containerFile(c.root, c.containerId)) || (c.releasing !== undefined && pidAlive(c.releasing)));
+}
+
+/** Rewrites the port claims of one container (none: it has no ports any more). Call under the lock. */
+export function setPortClaims(root: string, containerId: string, claims: PortClaim[]): void {
+  const others = (readPortClaims() ?? []).filter((c) => !(c.root === root && c.containerId === containerId));
+  writeAtomic(hostPortsPath, [...others, ...claims]);
+}
+
+/** Marks one container's claims as being released by this process. Call under the lock. */
+export function releasePortClaims(root: string, containerId: string): boolean {
+  const claims = readPortClaims() ?? [];
+  let found = false;
+  for (const c of claims) {
+    if (c.root === root && c.containerId === containerId) { c.releasing = process.pid; found = true; }
+  }
+  if (found) writeAtomic(hostPortsPath, claims);
+  return found;
 }

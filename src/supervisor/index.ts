@@ -13,7 +13,12 @@ import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BerthError } from '../errors.js';
+import { listRecords, readRunInfo } from '../engine/records.js';
+import type { ContainerRecord, ContainerRunInfo, ContainerStatus } from '../engine/types.js';
+import { RuntimeDriver } from '../runtime/driver.js';
 import { controlRequest } from './control.js';
+import { shouldRestart } from './restart-policy.js';
+import { runtimeStatus } from './runtime-status.js';
 import { supervisorPaths } from './paths.js';
 import type { SupervisorSnapshot } from './supervisor.js';
 
@@ -135,5 +140,65 @@ function isSupervisorProcess(pid: number): boolean {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('berth-supervisor');
   } catch {
     return false;
+  }
+}
+
+/**
+ * The environment a project's supervisor runs with: `env` with BERTH_RUNTIME set to the runtime
+ * the project's service containers were created with, when they agree on one (the supervisor
+ * uses each container's own runtime anyway; this is its default for records that name none).
+ */
+export function supervisorEnv(project: string, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const runtimes = new Set(listRecords(project, env).filter((r) => !r.oneoff && r.runtime).map((r) => r.runtime));
+  return runtimes.size === 1 ? { ...env, BERTH_RUNTIME: [...runtimes][0] } : env;
+}
+
+/** A container as reviveSupervisor() judges it. */
+export interface SupervisedContainer {
+  record: ContainerRecord;
+  status: ContainerStatus;
+  exitCode?: number;
+}
+
+/**
+ * Whether a container needs a living supervisor: it runs (or is paused), waits for a restart, or
+ * exited while no supervisor watched and its restart policy brings it back.
+ */
+export function needsSupervisor(container: SupervisedContainer, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (container.record.oneoff) return false;
+  if (container.status === 'running' || container.status === 'paused' || container.status === 'restarting') return true;
+  if (container.status !== 'exited' || container.record.restart.name === 'no') return false;
+  const run: ContainerRunInfo = readRunInfo(container.record.project, container.record.name, env);
+  const unrecorded = run.finishedAt === undefined || (run.startedAt !== undefined && Date.parse(run.finishedAt) < Date.parse(run.startedAt));
+  return unrecorded && shouldRestart(container.record.restart, container.exitCode ?? run.exitCode, run);
+}
+
+/**
+ * Brings back a killed supervisor without waiting for it (`ps`, `logs`, `exec` call this): when
+ * one of the project's containers needs one (see needsSupervisor) and none answers, one is
+ * spawned with the project's runtime. Costs one socket round trip (~2 ms) when it runs, nothing
+ * when nothing of the project lives. Pass the containers when the caller observed them already.
+ * Never throws.
+ */
+export async function reviveSupervisor(project: string, options: { env?: NodeJS.ProcessEnv; containers?: readonly SupervisedContainer[] } = {}): Promise<void> {
+  const env = options.env ?? process.env;
+  try {
+    let containers = options.containers;
+    if (!containers) {
+      const drivers = new Map<string, RuntimeDriver>();
+      containers = await Promise.all(listRecords(project, env).filter((r) => !r.oneoff).map(async (record) => {
+        let driver = drivers.get(record.runtime ?? '');
+        if (!driver) drivers.set(record.runtime ?? '', driver = new RuntimeDriver({ env, ...(record.runtime ? { binary: record.runtime } : {}) }));
+        const rt = await runtimeStatus(driver, record.id).catch(() => ({ status: 'missing' as const, exitCode: undefined }));
+        const run = readRunInfo(record.project, record.name, env);
+        const status: ContainerStatus = rt.status === 'running' || rt.status === 'paused' ? rt.status
+          : rt.status === 'stopped' ? (run.restartingAt ? 'restarting' : 'exited') : run.restartingAt ? 'restarting' : run.startedAt ? 'exited' : 'created';
+        return { record, status, exitCode: rt.exitCode };
+      }));
+    }
+    if (!containers.some((c) => needsSupervisor(c, env))) return;
+    await ensureSupervisor(project, { env: supervisorEnv(project, env), wait: false });
+  } catch {
+    // Only a convenience: the next up/start starts it too.
   }
 }

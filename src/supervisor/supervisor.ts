@@ -41,7 +41,7 @@ export interface SupervisorOptions {
 
 /** The part of the engine the supervisor restarts containers with. */
 interface RestartEngine {
-  startContainer(record: ContainerRecord): Promise<unknown>;
+  startContainer(record: ContainerRecord, options?: { byPolicy?: boolean }): Promise<unknown>;
   stopContainer(record: ContainerRecord, options?: { timeoutMs?: number; signal?: string }): Promise<unknown>;
 }
 
@@ -83,7 +83,8 @@ export class Supervisor {
   private readonly pollMs: number;
   private readonly idleMs: number;
   private readonly log: (line: string) => void;
-  private readonly driver: RuntimeDriver;
+  /** Runtime drivers by binary: each container is watched, probed and restarted with the runtime it was created with. */
+  private readonly drivers = new Map<string, RuntimeDriver>();
   private readonly watched = new Map<string, Watched>();
   private timer?: NodeJS.Timeout;
   private ticking = false;
@@ -101,7 +102,17 @@ export class Supervisor {
     this.pollMs = options.pollMs ?? 250;
     this.idleMs = options.idleMs ?? 5000;
     this.log = options.log ?? (() => undefined);
-    this.driver = new RuntimeDriver({ env: this.env });
+  }
+
+  /** The driver of the runtime `record` was created with (records without `runtime`: the default, BERTH_RUNTIME else berth-runtime). */
+  private driverFor(record: Pick<ContainerRecord, 'runtime'>): RuntimeDriver {
+    const key = record.runtime ?? '';
+    let driver = this.drivers.get(key);
+    if (!driver) {
+      driver = new RuntimeDriver({ env: this.env, ...(record.runtime ? { binary: record.runtime } : {}) });
+      this.drivers.set(key, driver);
+    }
+    return driver;
   }
 
   /** Starts polling; `onIdle` is called once the project has been idle for idleMs. */
@@ -216,7 +227,7 @@ export class Supervisor {
         this.log(`${w.record.name}: pending restart cancelled (${run.stoppedByUser ? 'stopped by user' : 'started by a berth command'})`);
       }
     }
-    const rt = await runtimeStatus(this.driver, w.record.id);
+    const rt = await runtimeStatus(this.driverFor(w.record), w.record.id);
     const previous = w.status;
     w.status = rt.status;
     if (!w.adopted) {
@@ -325,7 +336,7 @@ export class Supervisor {
       if (record && run.restartingAt) updateRunInfo(this.project, w.record.name, (info) => ({ ...info, restartingAt: undefined }), this.env);
       return;
     }
-    const rt = await runtimeStatus(this.driver, record.id);
+    const rt = await runtimeStatus(this.driverFor(record), record.id);
     if (rt.status === 'running' || rt.status === 'paused') {
       updateRunInfo(this.project, record.name, (info) => ({ ...info, restartingAt: undefined }), this.env);
       return;
@@ -343,7 +354,7 @@ export class Supervisor {
       const dependent = w.record;
       if (dependent.oneoff || dependent.name === dependency.name) continue;
       if (!dependent.dependsOn?.[dependency.service]?.restart) continue;
-      const rt = await runtimeStatus(this.driver, dependent.id);
+      const rt = await runtimeStatus(this.driverFor(dependent), dependent.id);
       if (rt.status !== 'running') continue;
       this.log(`${dependent.name}: restarting because its dependency ${dependency.name} restarted`);
       this.emit({ type: 'container', action: 'restarting', service: dependent.service, name: dependent.name, time: Date.now(), reasons: [`dependency "${dependency.service}" restarted`] }, dependent);
@@ -374,23 +385,25 @@ export class Supervisor {
   private async startContainer(record: ContainerRecord): Promise<void> {
     const engine = await this.loadEngine();
     if (engine) {
-      await engine.startContainer(record);
+      await engine.startContainer(record, { byPolicy: true });
       return;
     }
     // Without the engine module (a trimmed build): re-create the runtime container from its bundle.
-    await this.driver.delete(record.id, { force: true, ignoreMissing: true });
-    await this.driver.create(record.id, record.bundle);
-    await this.driver.start(record.id);
+    const driver = this.driverFor(record);
+    await driver.delete(record.id, { force: true, ignoreMissing: true });
+    await driver.create(record.id, record.bundle);
+    await driver.start(record.id);
     updateRunInfo(this.project, record.name, (info) => ({ ...info, startedAt: new Date().toISOString(), finishedAt: undefined, exitCode: undefined }), this.env);
   }
 
   private async stopDirect(record: ContainerRecord): Promise<void> {
-    await this.driver.kill(record.id, record.stopSignal || 'SIGTERM').catch(() => undefined);
+    const driver = this.driverFor(record);
+    await driver.kill(record.id, record.stopSignal || 'SIGTERM').catch(() => undefined);
     try {
-      await this.driver.waitStopped(record.id, record.stopGraceMs || 10_000);
+      await driver.waitStopped(record.id, record.stopGraceMs || 10_000);
     } catch {
-      await this.driver.kill(record.id, 'SIGKILL').catch(() => undefined);
-      await this.driver.waitStopped(record.id, 5000).catch(() => undefined);
+      await driver.kill(record.id, 'SIGKILL').catch(() => undefined);
+      await driver.waitStopped(record.id, 5000).catch(() => undefined);
     }
   }
 
@@ -414,7 +427,7 @@ export class Supervisor {
     const spec = w.record.healthcheck!;
     const runStartedAt = w.runStartedAt;
     // A paused container cannot answer (an exec would hang): skip this round.
-    const rt = await runtimeStatus(this.driver, w.record.id).catch(() => undefined);
+    const rt = await runtimeStatus(this.driverFor(w.record), w.record.id).catch(() => undefined);
     if (rt?.status !== 'running') {
       w.probeDueAt = Date.now() + spec.intervalMs;
       return;
@@ -422,7 +435,7 @@ export class Supervisor {
     const start = Date.now();
     let result: ProbeResult;
     try {
-      const out = await this.driver.exec(w.record.id, probeCommand(spec), { timeoutMs: spec.timeoutMs });
+      const out = await this.driverFor(w.record).exec(w.record.id, probeCommand(spec), { timeoutMs: spec.timeoutMs });
       result = { start, end: Date.now(), exitCode: out.exitCode, output: out.stdout + out.stderr };
     } catch (err) {
       const timedOut = /did not finish within/.test((err as Error).message);

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { BerthError } from '../../errors.js';
 import { parseLogTime } from '../../engine/log-files.js';
 import { listRecords } from '../../engine/records.js';
-import { ensureSupervisor, followEvents, formatEventJson, formatEventText, type StoredEvent } from '../../supervisor/index.js';
+import { ensureSupervisor, followEvents, formatEventJson, formatEventText, supervisorEnv, type StoredEvent } from '../../supervisor/index.js';
 import { globalOptions } from '../global-options.js';
 import { resolveProjectName } from '../project-name.js';
 
@@ -27,8 +27,8 @@ export function registerEvents(program: Command): void {
       if (unknown.length > 0) throw new BerthError(`no such service: ${unknown.map((s) => `"${s}"`).join(', ')}`, { hint: `services are ${serviceNames!.map((s) => `"${s}"`).join(', ')}` });
       const since = flags.since === undefined ? undefined : parseLogTime(flags.since, '--since');
       const until = flags.until === undefined ? undefined : parseLogTime(flags.until, '--until');
-      // Exits and health changes come from the supervisor: make sure it watches.
-      if (listRecords(projectName).length > 0) await ensureSupervisor(projectName, { env: runtimeEnv(global.runtime) }).catch(() => undefined);
+      // Exits and health changes come from the supervisor: make sure it watches, with the runtime the project's containers use.
+      if (listRecords(projectName).length > 0) await ensureSupervisor(projectName, { env: supervisorEnv(projectName, runtimeEnv(global.runtime)) }).catch(() => undefined);
       const images = new Map<string, string>();
       const print = (event: StoredEvent): void => {
         if (event.type === 'container' && !event.image) {

@@ -9,6 +9,7 @@ import { Engine } from '../../engine/engine.js';
 import { execInContainer, pickServiceContainer } from '../../engine/exec.js';
 import { globalOptions } from '../global-options.js';
 import { resolveProjectName } from '../project-name.js';
+import { reviveSupervisor } from '../../supervisor/index.js';
 
 interface ExecFlags { detach?: boolean; env: string[]; workdir?: string; user?: string; index: string; privileged?: boolean; tty?: boolean; T?: boolean; interactive?: boolean }
 
@@ -50,7 +51,10 @@ export function registerExec(program: Command): void {
       const global = globalOptions(cmd);
       const { name } = await resolveProjectName(global);
       const engine = await Engine.open({ runtime: global.runtime });
-      const container = pickServiceContainer(await engine.observe(name, { all: true }), service, parseIndex(flags.index));
+      const observed = await engine.observe(name, { all: true });
+      // A killed supervisor comes back (one ping when it runs).
+      await reviveSupervisor(name, { env: engine.env, containers: observed });
+      const container = pickServiceContainer(observed, service, parseIndex(flags.index));
       const tty = flags.tty !== false && !flags.detach && Boolean(process.stdin.isTTY) && Boolean(process.stdout.isTTY);
       const code = await execInContainer(engine.driverFor(container.record), container.record, {
         command, env: environmentFlags(flags.env), workingDir: flags.workdir, user: flags.user, tty, privileged: flags.privileged, detach: flags.detach,

@@ -1,7 +1,6 @@
 /** `berth kill [SERVICE...]`: send a signal (default SIGKILL) to running containers. */
 import type { Command } from 'commander';
-import { globalOptions } from '../global-options.js';
-import { loadStackTarget, openEngine, selectContainers, stackReporter } from '../stack.js';
+import { lockedStackCommand, selectContainers } from '../stack.js';
 
 /** Registers `berth kill`. */
 export function registerKill(program: Command): void {
@@ -10,23 +9,13 @@ export function registerKill(program: Command): void {
     .description('force stop service containers')
     .option('-s, --signal <signal>', 'SIGNAL to send to the container', 'SIGKILL')
     .option('--remove-orphans', 'remove containers for services not defined in the compose file')
-    .action(async (services: string[], flags: { signal: string; removeOrphans?: boolean }, command: Command) => {
-      const global = globalOptions(command);
-      const target = await loadStackTarget(global);
-      const reporter = stackReporter(global, target.project);
-      const engine = await openEngine(global, reporter.sink);
-      try {
-        await engine.withProjectLock(target.name, async () => {
-          const containers = await selectContainers(engine, target, services, { all: false });
-          const signal = /^\d+$/.test(flags.signal) ? flags.signal : flags.signal.toUpperCase().replace(/^(SIG)?/, 'SIG');
-          await Promise.all(containers.map((c) => engine.killContainer(c.record, signal)));
-          if (flags.removeOrphans && target.project) {
-            const known = new Set([...target.project.services.keys(), ...target.project.disabledServices.keys()]);
-            for (const orphan of (await engine.observe(target.name)).filter((c) => !known.has(c.record.service))) await engine.removeContainer(orphan.record);
-          }
-        });
-      } finally {
-        await reporter.finish();
+    .action((services: string[], flags: { signal: string; removeOrphans?: boolean }, command: Command) => lockedStackCommand(command, async ({ engine, target }) => {
+      const containers = await selectContainers(engine, target, services, { all: false });
+      const signal = /^\d+$/.test(flags.signal) ? flags.signal : flags.signal.toUpperCase().replace(/^(SIG)?/, 'SIG');
+      await Promise.all(containers.map((c) => engine.killContainer(c.record, signal)));
+      if (flags.removeOrphans && target.project) {
+        const known = new Set([...target.project.services.keys(), ...target.project.disabledServices.keys()]);
+        for (const orphan of (await engine.observe(target.name)).filter((c) => !known.has(c.record.service))) await engine.removeContainer(orphan.record);
       }
-    });
+    }));
 }

@@ -13,6 +13,7 @@ import { watchContainers } from '../container-watch.js';
 import { globalOptions } from '../global-options.js';
 import { LogPrinter } from '../log-printer.js';
 import { resolveProjectName } from '../project-name.js';
+import { reviveSupervisor } from '../../supervisor/index.js';
 
 interface LogsFlags { follow?: boolean; tail: string; timestamps?: boolean; since?: string; until?: string; color: boolean; logPrefix: boolean; index?: string }
 
@@ -46,16 +47,20 @@ export function registerLogs(program: Command): void {
       };
       const select = (record: { oneoff: boolean; service: string; number: number }) => !record.oneoff
         && (services.length === 0 || services.includes(record.service)) && (index === undefined || record.number === index);
+      // A killed supervisor comes back (restarts of followed containers need it); one ping when it runs.
+      const revived = reviveSupervisor(projectName);
       const records = listRecords(projectName).filter(select);
       const printer = new LogPrinter({ project: projectName, noLogPrefix: !flags.logPrefix, color: colorEnabled({ noColor: !flags.color, ansi: global.ansi }) });
       printer.register(records);
       if (!flags.follow) {
         const lines = (await Promise.all(records.map((record) => readLogs(record, options)))).flat();
         for (const line of lines.sort((a, b) => a.timeMs - b.timeMs)) printer.line(line);
+        await revived;
         return;
       }
       const follow = followLogs(records, options, (line) => printer.line(line));
       await follow.ready;
+      await revived;
       await new Promise<void>((resolve) => {
         const watcher = watchContainers({ driver: new RuntimeDriver({ binary: global.runtime }), project: projectName, select }, {
           onContainer: (container) => { void follow.add(container.record); },

@@ -5,6 +5,7 @@ import type { ObservedContainer } from '../../engine/types.js';
 import { commandText, portsText, statusText } from '../container-status.js';
 import { globalOptions } from '../global-options.js';
 import { loadStackTarget, openEngine, selectContainers } from '../stack.js';
+import { reviveSupervisor } from '../../supervisor/index.js';
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 const statuses = ['paused', 'restarting', 'removing', 'running', 'dead', 'created', 'exited'];
@@ -55,29 +56,41 @@ export function registerPs(program: Command): void {
       const target = await loadStackTarget(global);
       const engine = await openEngine(global);
       const everything = flags.all || wantedStatus.length > 0;
-      let containers = await selectContainers(engine, target, services, { all: everything, oneoff: flags.all });
-      if (wantedStatus.length) containers = containers.filter((c) => wantedStatus.includes(c.status));
-      if (wantedService.length) containers = containers.filter((c) => wantedService.includes(c.record.service));
-      containers.sort((a, b) => a.record.name.localeCompare(b.record.name));
-      if (flags.services) {
-        const names = [...new Set(containers.map((c) => c.record.service))].sort();
-        if (names.length) process.stdout.write(`${names.join('\n')}\n`);
-        return;
+      const containers = await selectContainers(engine, target, services, { all: everything, oneoff: flags.all });
+      // A killed supervisor comes back here (one ping when it runs), while the output is printed.
+      const revived = reviveSupervisor(target.name, { env: engine.env, containers });
+      try {
+        print(containers, flags, wantedStatus, wantedService);
+      } finally {
+        await revived;
       }
-      if (flags.quiet) {
-        if (containers.length) process.stdout.write(`${containers.map((c) => c.record.id).join('\n')}\n`);
-        return;
-      }
-      if (flags.format === 'json') {
-        for (const c of containers) process.stdout.write(`${JSON.stringify(psJson(c))}\n`);
-        return;
-      }
-      const rows = [['NAME', 'IMAGE', 'COMMAND', 'SERVICE', 'CREATED', 'STATUS', 'PORTS']];
-      const now = Date.now();
-      for (const c of containers) {
-        const created = `${statusText({ ...c, status: 'exited', run: { ...c.run, finishedAt: c.record.created } }, now).replace(/^Exited \(\d+\) /, '')}`;
-        rows.push([c.record.name, c.record.image, commandText(c.record.args), c.record.service, created, statusText(c, now), portsText(c)]);
-      }
-      process.stdout.write(`${table(rows)}\n`);
     });
+}
+
+/** Prints the containers as `ps` flags say (table, json, -q, --services). */
+function print(all: ObservedContainer[], flags: PsFlags, wantedStatus: string[], wantedService: string[]): void {
+  let containers = all;
+  if (wantedStatus.length) containers = containers.filter((c) => wantedStatus.includes(c.status));
+  if (wantedService.length) containers = containers.filter((c) => wantedService.includes(c.record.service));
+  containers.sort((a, b) => a.record.name.localeCompare(b.record.name));
+  if (flags.services) {
+    const names = [...new Set(containers.map((c) => c.record.service))].sort();
+    if (names.length) process.stdout.write(`${names.join('\n')}\n`);
+    return;
+  }
+  if (flags.quiet) {
+    if (containers.length) process.stdout.write(`${containers.map((c) => c.record.id).join('\n')}\n`);
+    return;
+  }
+  if (flags.format === 'json') {
+    for (const c of containers) process.stdout.write(`${JSON.stringify(psJson(c))}\n`);
+    return;
+  }
+  const rows = [['NAME', 'IMAGE', 'COMMAND', 'SERVICE', 'CREATED', 'STATUS', 'PORTS']];
+  const now = Date.now();
+  for (const c of containers) {
+    const created = `${statusText({ ...c, status: 'exited', run: { ...c.run, finishedAt: c.record.created } }, now).replace(/^Exited \(\d+\) /, '')}`;
+    rows.push([c.record.name, c.record.image, commandText(c.record.args), c.record.service, created, statusText(c, now), portsText(c)]);
+  }
+  process.stdout.write(`${table(rows)}\n`);
 }

@@ -11,7 +11,7 @@ import { serviceWithOverrides, type RunOverrides } from '../../engine/container-
 import { ensureServiceImages } from '../../engine/apply.js';
 import { Engine } from '../../engine/engine.js';
 import { runAttached } from '../../engine/exec.js';
-import type { PortConfig, VolumeMount } from '../../model/types.js';
+import type { PortConfig, Project, Service, VolumeMount } from '../../model/types.js';
 import { splitShellWords } from '../../model/shell-words.js';
 import { loadProject, projectOptionsFromFlags } from '../../project/index.js';
 import { parsePortSpec, parseVolumeSpec } from '../../validate/syntax/index.js';
@@ -51,6 +51,12 @@ export function runPorts(specs: readonly string[]): PortConfig[] {
       throw new UsageError(`invalid port "${spec}": ${(err as Error).message}`, { hint: 'use [IP:][HOST:]CONTAINER[/PROTOCOL], e.g. -p 8080:80' });
     }
   });
+}
+
+/** The project networks a (one-off) service joins: none with network_mode, else its networks or "default". */
+function oneoffNetworkKeys(project: Project, service: Service): string[] {
+  if (service.network_mode) return [];
+  return Object.keys(service.networks ?? { default: null }).filter((key) => project.networks.has(key));
 }
 
 /** Registers `berth run`. */
@@ -107,9 +113,13 @@ export function registerRun(program: Command): void {
       if (flags.deps !== false && dependencies.length > 0) {
         await engine.up(project, { detach: true, wait: true, services: dependencies });
       }
-      const record = await engine.withProjectLock(project.name, () => engine.createContainer(project, serviceWithOverrides(service, overrides), 1, {
-        overrides, oneoff: true, ...(flags.name ? { name: flags.name } : {}),
-      }));
+      const oneoff = serviceWithOverrides(service, overrides);
+      const record = await engine.withProjectLock(project.name, async () => {
+        // A project never brought up (or taken down) has no networks or volumes yet: make the ones this container needs.
+        await engine.network.ensureNetworks(project, oneoffNetworkKeys(project, oneoff));
+        await engine.volumes.ensureProjectVolumes(project, (oneoff.volumes ?? []).flatMap((m) => (m.type === 'volume' && m.source && project.volumes.has(m.source) ? [m.source] : [])));
+        return engine.createContainer(project, oneoff, 1, { overrides, oneoff: true, ...(flags.name ? { name: flags.name } : {}) });
+      });
       if (flags.detach) {
         await engine.startContainer(record);
         process.stdout.write(`${record.name}\n`);

@@ -8,7 +8,9 @@
  */
 import { Option, type Command } from 'commander';
 import { UsageError } from '../../errors.js';
+import { stopContainers, UpInterruptedError } from '../../engine/apply.js';
 import { renderPlan } from '../../engine/plan.js';
+import type { EngineEvent } from '../../engine/types.js';
 import { globalOptions, type GlobalOptions } from '../global-options.js';
 import { loadStackTarget, openEngine, secondsFlag, stackReporter } from '../stack.js';
 import type { Engine } from '../../engine/engine.js';
@@ -86,7 +88,13 @@ export function registerUp(program: Command): void {
         throw new UsageError('--watch: none of the selected services has develop.watch rules', { hint: 'add a develop: watch: section to a service (see docs/build.md)' });
       }
       const reporter = stackReporter(flags.dryRun ? { ...global, progress: 'quiet' } : global, project);
-      const engine = await openEngine(global, reporter.sink);
+      // Containers this up started: Ctrl-C before the logs are attached stops exactly these.
+      const started = new Set<string>();
+      const engine = await openEngine(global, (event: EngineEvent) => {
+        if (event.type === 'container' && event.action === 'started') started.add(event.name);
+        reporter.sink(event);
+      });
+      const interrupt = catchInterrupts(engine, project.name, started);
       const detach = flags.detach || flags.wait || flags.dryRun || !flags.start;
       let result;
       try {
@@ -97,11 +105,18 @@ export function registerUp(program: Command): void {
           alwaysRecreateDeps: flags.alwaysRecreateDeps, dryRun: flags.dryRun, services,
           build: flags.build === true, noBuild: flags.build === false,
           buildLog: global.progress === 'quiet' || global.progress === 'json' ? () => undefined : undefined,
+          signal: interrupt.signal,
         });
-      } finally {
+      } catch (err) {
         await reporter.finish();
+        if (err instanceof UpInterruptedError) return interrupt.stopStarted(secondsFlag(flags.timeout, '--timeout'));
+        interrupt.release();
+        throw err;
       }
+      await reporter.finish();
+      if (interrupt.signal.aborted) return interrupt.stopStarted(secondsFlag(flags.timeout, '--timeout'));
       if (flags.dryRun) {
+        interrupt.release();
         const text = renderPlan(result.plan);
         process.stdout.write(text ? `${text}\n` : 'nothing to do\n');
         return;
@@ -115,15 +130,30 @@ export function registerUp(program: Command): void {
       }
       if (detach && flags.watch) {
         const { runWatch } = await import('./watch.js');
+        if (interrupt.signal.aborted) return interrupt.stopStarted(secondsFlag(flags.timeout, '--timeout'));
+        interrupt.release();
         await runWatch(engine, project, global, { services, noUp: true });
         return;
       }
-      if (detach) return;
-      const stopWatch = flags.watch ? await startWatching(engine, project, global, services) : undefined;
-      const { attachStack } = await import('../attach.js');
+      if (detach) {
+        interrupt.release();
+        return;
+      }
+      const [stopWatch, { attachStack }] = await Promise.all([
+        flags.watch ? startWatching(engine, project, global, services) : undefined,
+        import('../attach.js'),
+      ]);
+      if (interrupt.signal.aborted) {
+        await stopWatch?.();
+        return interrupt.stopStarted(secondsFlag(flags.timeout, '--timeout'));
+      }
+      // attachStack takes Ctrl-C over synchronously, before its first await.
+      interrupt.release();
       try {
         process.exitCode = await attachStack(engine, project, {
           services: result.services, attach: flags.attach, noAttach: flags.noAttach, abortOnContainerExit: flags.abortOnContainerExit,
+          // `up web` shows web's logs; its dependencies' only with --attach-dependencies.
+          attachServices: services.length && !flags.attachDependencies ? services : result.services,
           exitCodeFrom: flags.exitCodeFrom, noLogPrefix: !flags.logPrefix, noColor: !flags.color, timeout: secondsFlag(flags.timeout, '--timeout'),
           timestamps: flags.timestamps, ansi: global.ansi,
         });
@@ -131,6 +161,67 @@ export function registerUp(program: Command): void {
         await stopWatch?.();
       }
     });
+}
+
+/** Ctrl-C handling of `up` before attachStack takes over. */
+interface UpInterrupts {
+  /** Aborted at the first SIGINT/SIGTERM. */
+  signal: AbortSignal;
+  /** Stops the containers this up started (a second Ctrl-C kills them) and sets exit status 130. */
+  stopStarted(timeoutSeconds: number | undefined): Promise<void>;
+  /** Gives SIGINT/SIGTERM back (to attachStack, watch, or the default). */
+  release(): void;
+}
+
+/**
+ * Ctrl-C during the create/start phase of `up` (attached or -d): the engine stops making new
+ * containers (one under way is finished or undone), then the containers this up started are
+ * stopped, dependents first; a second Ctrl-C kills them. Exit status 130.
+ */
+function catchInterrupts(engine: Engine, projectName: string, started: ReadonlySet<string>): UpInterrupts {
+  const controller = new AbortController();
+  let stopping = false;
+  let killing = false;
+  const kill = async (): Promise<void> => {
+    const running = (await engine.observe(projectName, { all: false })).filter((c) => started.has(c.record.name));
+    await Promise.all(running.map((c) => engine.killContainer(c.record, 'SIGKILL').catch(() => undefined)));
+  };
+  const onSignal = (): void => {
+    if (!controller.signal.aborted) {
+      process.stderr.write('Gracefully stopping... (press Ctrl+C again to force)\n');
+      controller.abort();
+    } else if (stopping && !killing) {
+      killing = true;
+      process.stderr.write('Killing...\n');
+      void kill();
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const release = (): void => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+  return {
+    signal: controller.signal,
+    release,
+    async stopStarted(timeoutSeconds) {
+      stopping = true;
+      try {
+        const { createReporter } = await import('../progress.js');
+        const reporter = createReporter('plain', { stream: process.stderr });
+        engine.events = reporter.sink;
+        await engine.withProjectLock(projectName, async () => {
+          const targets = (await engine.observe(projectName, { all: false })).filter((c) => started.has(c.record.name));
+          await stopContainers(engine, targets, { timeoutMs: killing ? 0 : timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000 });
+        });
+        await reporter.finish();
+        process.exitCode = 130;
+      } finally {
+        release();
+      }
+    },
+  };
 }
 
 /** Attached `up --watch`: develop.watch runs beside the logs until the attached session ends. */
