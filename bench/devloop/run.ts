@@ -10,6 +10,9 @@
  *    With `--docker` and Debian's docker.io installed, a private dockerd (own data root and
  *    socket, no bridge, no iptables) builds the same context with `docker build`, and the
  *    ratios berth/docker are printed (< 1: berth is faster).
+ * 3. Cost of the build network per RUN step: `--run-steps` RUN steps built without cache with
+ *    the default network (own namespace on the build bridge), `host` and `none`; the time per
+ *    step of each, median of 3 builds. `--only run-network` measures only this.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,6 +32,9 @@ function option(name: string, fallback: number): number {
 const edits = Math.max(option('edits', 50), 1);
 const rebuilds = Math.max(option('rebuilds', 5), 1);
 const withDocker = process.argv.includes('--docker');
+const runSteps = Math.max(option('run-steps', 10), 1);
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt > 0 ? process.argv[onlyAt + 1] : undefined;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const dockerfile = (base: string) => `FROM ${base} AS build
@@ -160,13 +166,38 @@ async function dockerRebuilds(root: Awaited<ReturnType<typeof makeStackRoot>>, b
   }
 }
 
+/** Milliseconds per RUN step for each build network (median of 3 builds of `runSteps` steps, no cache). */
+async function runStepCost(root: Awaited<ReturnType<typeof makeStackRoot>>): Promise<Record<string, number>> {
+  const dir = root.project('devloop-run-network');
+  const steps = Array.from({ length: runSteps }, (_, i) => `RUN echo ${i} > /step-${i}`).join('\n');
+  writeFileSync(path.join(dir, 'Dockerfile'), `FROM ${testImage}\n${steps}\n`);
+  const result: Record<string, number> = {};
+  for (const network of ['default', 'host', 'none']) {
+    const samples: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const started = process.hrtime.bigint();
+      await buildImage({ context: dir, env: root.env, network, noCache: true, log: () => undefined });
+      samples.push(Number(process.hrtime.bigint() - started) / 1e6 / runSteps);
+    }
+    result[network] = median(samples);
+  }
+  return result;
+}
+
 const root = await makeStackRoot({ prefix: 'berth-devloop-' });
 try {
+  if (only === 'run-network') {
+    const cost = await runStepCost(root);
+    process.stdout.write(`RUN step (${runSteps} steps, no cache, median of 3): default ${cost.default.toFixed(1)} ms, host ${cost.host.toFixed(1)} ms, none ${cost.none.toFixed(1)} ms per step; the build network adds ${(cost.default - cost.host).toFixed(1)} ms per step over host\n`);
+    process.exit(0);
+  }
   const latency = await syncLatency(root);
   process.stdout.write(`sync: host write -> readable in container, ${latency.length} edits: median ${median(latency).toFixed(1)} ms, p90 ${percentile(latency, 90).toFixed(1)} ms, max ${Math.max(...latency).toFixed(1)} ms (target <= 100 ms)\n`);
   const dir = root.project('devloop-app');
   writeApp(dir, testImage);
   const berth = await berthRebuilds(root, dir);
+  const cost = await runStepCost(root);
+  process.stdout.write(`RUN step (${runSteps} steps, no cache, median of 3): default ${cost.default.toFixed(1)} ms, host ${cost.host.toFixed(1)} ms, none ${cost.none.toFixed(1)} ms per step; the build network adds ${(cost.default - cost.host).toFixed(1)} ms per step over host\n`);
   process.stdout.write(`berth build: cold ${berth.cold} ms, no-change rebuild median ${median(berth.noChange)} ms, one-file-change rebuild median ${median(berth.oneFile)} ms (${rebuilds} runs)\n`);
   if (withDocker) {
     const docker = await dockerRebuilds(root, dir);

@@ -23,6 +23,7 @@ import { BuildCache, cacheDir, stepKey } from './cache.js';
 import { cleanSource, fileChecksum, loadIgnore, noIgnore, resolveSource, sourcesChecksum, walkEntries, type ContextEntry, type IgnoreRules } from './context.js';
 import { execForm, parseDockerfile, type Dockerfile, type Instruction } from './dockerfile.js';
 import { BuildError } from './errors.js';
+import { BuildNetwork, type BuildAttachment } from './network.js';
 import { cleanStaleSnapshots, commitLayer, isEmptyDiff, mountSnapshot, type LayerRef, type Snapshot } from './layer.js';
 import { expandVariablesOnly, expandWord, expandWords, keyValuePairs, type Vars } from './words.js';
 
@@ -48,7 +49,10 @@ export interface BuildOptions {
   noCache?: boolean;
   /** Always pull base images, even when they are in the store. */
   pull?: boolean;
-  /** Network of RUN steps: `host` (default) or `none`. */
+  /**
+   * Network of RUN steps: `default` (or unset, or `bridge`): an own namespace on berth's build
+   * bridge with outbound NAT; `host`: the host's namespace; `none`: loopback only.
+   */
   network?: string;
   /** `host:ip` entries added to /etc/hosts of RUN steps. */
   extraHosts?: string[];
@@ -164,6 +168,10 @@ class Builder {
   private readonly lease: { add(digest: string): Promise<void>; release(): Promise<void> };
   private readonly snapshots = new Set<Snapshot>();
   private ignore: IgnoreRules = noIgnore;
+  /** The build network, once a RUN step needed it. */
+  private network?: BuildNetwork;
+  /** Set when the build failed: parallel stages stop before their next step. */
+  private failed = false;
 
   constructor(readonly options: BuildOptions, deps: { store: ImageStore; driver: RuntimeDriver; dockerfile: Dockerfile; lease: Builder['lease'] }) {
     this.store = deps.store;
@@ -253,8 +261,14 @@ class Builder {
     try {
       const state = await this.buildStage(target);
       return await this.writeImage(state);
+    } catch (err) {
+      this.failed = true;
+      throw err;
     } finally {
+      // Stages still running after a failure finish their current step first.
+      await Promise.allSettled([...this.stagePromises.values()]);
       for (const snapshot of this.snapshots) await snapshot.release().catch(() => undefined);
+      await this.network?.release();
     }
   }
 
@@ -373,6 +387,8 @@ class Builder {
     }
     let stepNumber = 1;
     for (const instruction of instructions) {
+      // Another stage failed: the build is over, stop before the next step.
+      if (this.failed) throw new BuildError('build cancelled');
       stepNumber++;
       await this.runInstruction(stage, state, instruction, stepNumber);
     }
@@ -553,9 +569,12 @@ class Builder {
     if (args.length === 0 || (args.length === state.shell.length + 1 && !args[args.length - 1].trim())) {
       throw new BuildError(`${where}: RUN needs a command`, { hint: 'write RUN command' });
     }
-    const network = (instruction.flags.network?.[0] || this.options.network || 'host').replace(/^default$/, this.options.network && this.options.network !== 'default' ? this.options.network : 'host');
-    if (network !== 'host' && network !== 'none') {
-      throw new BuildError(`${where}: build network "${network}" is not supported`, { hint: 'use "host" (the default) or "none"' });
+    const requested = instruction.flags.network?.[0];
+    let network = !requested || requested === 'default' ? (this.options.network || 'default') : requested;
+    if (network === 'bridge') network = 'default';
+    if (network !== 'default' && network !== 'host' && network !== 'none') {
+      const what = requested && requested !== 'default' ? `RUN --network=${requested}` : `build network "${network}"`;
+      throw new BuildError(`${where}: ${what} is not supported`, { hint: 'leave it out (an isolated network with outbound access), or use "host" or "none"' });
     }
     const buildArgEnv: string[] = [];
     for (const [key, value] of [...state.args].sort((a, b) => a[0].localeCompare(b[0]))) {
@@ -576,6 +595,7 @@ class Builder {
       return;
     }
     const snapshot = await this.mount(state);
+    let attached: BuildAttachment | undefined;
     try {
       await this.ensureWorkdir(snapshot.rootfs, state);
       const probe = ['/etc', '/etc/hosts', '/etc/resolv.conf', '/dev', '/proc', '/sys', '/tmp'];
@@ -585,8 +605,19 @@ class Builder {
         const split = entry.includes('=') ? entry.indexOf('=') : entry.indexOf(':');
         return `${entry.slice(split + 1)}\t${entry.slice(0, split)}`;
       });
-      await writeFile(hostsFile, ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', ...extraHosts].join('\n') + '\n');
-      mounts.push({ type: 'bind', source: hostsFile, target: '/etc/hosts', readOnly: true });
+      const id = `berth-build-${process.pid}-${++runCounter}-${hexId()}`;
+      let specNetwork: ContainerSpec['network'] = network === 'default' ? undefined : network;
+      if (network === 'default') {
+        // Its own namespace on the build bridge: outbound traffic is NATed, the host's loopback is out of reach.
+        this.network ??= new BuildNetwork(stateRoot(this.env), path.join(this.store.root, 'tmp'), this.options.extraHosts ?? [], this.env);
+        attached = await this.network.acquire();
+        specNetwork = { path: attached.netnsPath };
+        mounts.push({ type: 'bind', source: attached.hosts, target: '/etc/hosts', readOnly: true });
+        mounts.push({ type: 'bind', source: attached.resolvConf, target: '/etc/resolv.conf', readOnly: true });
+      } else {
+        await writeFile(hostsFile, ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', ...extraHosts].join('\n') + '\n');
+        mounts.push({ type: 'bind', source: hostsFile, target: '/etc/hosts', readOnly: true });
+      }
       if (network === 'host') {
         const resolv = path.join(snapshot.dir, 'resolv.conf');
         await writeFile(resolv, await readFile('/etc/resolv.conf', 'utf8').catch(() => ''));
@@ -596,7 +627,6 @@ class Builder {
       for (const mount of mounts) if (!probe.includes(mount.target)) probe.push(mount.target);
       const existed = new Map<string, boolean>();
       for (const target of probe) existed.set(target, await pathExistsIn(snapshot.rootfs, target));
-      const id = `berth-build-${process.pid}-${++runCounter}-${hexId()}`;
       const env = [...(state.config.Env ?? [])];
       const envKeys = new Set(env.map((entry) => entry.split('=')[0]));
       for (const entry of buildArgEnv) if (!envKeys.has(entry.split('=')[0])) env.push(entry);
@@ -608,7 +638,7 @@ class Builder {
       }
       const spec: ContainerSpec = {
         id, rootfs: snapshot.rootfs, args, env, cwd: state.config.WorkingDir || '/', user,
-        hostname: id.slice(-12), network, mounts, shmSize: this.options.shmSize,
+        hostname: attached?.hostname ?? id.slice(-12), network: specNetwork, mounts, shmSize: this.options.shmSize,
       };
       const bundle = path.join(snapshot.dir, 'bundle');
       RuntimeDriver.writeBundle(bundle, toOciSpec(spec, hostSpecOptions({ privileged: false })));
@@ -641,6 +671,7 @@ class Builder {
       await this.commit(state, key, createdBy, snapshot);
       step.done(false);
     } finally {
+      attached?.release();
       await snapshot.release();
     }
   }

@@ -233,6 +233,13 @@ async function converge(engine: Engine, project: Project, options: UpOptions): P
   });
 }
 
+/** Waits for every promise, then throws the first rejection (Promise.all would return at the first one, with others still running). */
+async function settleAll(promises: ReadonlyArray<Promise<unknown>>): Promise<void> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 function timeoutMs(seconds: number | undefined): number | undefined {
   return seconds === undefined ? undefined : seconds * 1000;
 }
@@ -283,13 +290,14 @@ async function applyServices(
 async function applyService(engine: Engine, project: Project, service: Service, actions: PlannedAction[], observed: ObservedContainer[], image: StoredImage | undefined, options: UpOptions): Promise<void> {
   const find = (name: string) => observed.find((c) => c.record.name === name);
   const stopMs = timeoutMs(options.timeout);
-  await Promise.all(actions.filter((a) => a.kind === 'remove').map(async (action) => {
+  await settleAll(actions.filter((a) => a.kind === 'remove').map(async (action) => {
     const container = find(action.name);
     if (!container) return;
     await engine.stopContainer(container.record, { timeoutMs: stopMs });
     await engine.removeContainer(container.record, { volumes: true });
   }));
-  await Promise.all(actions.filter((a) => a.kind !== 'remove').map(async (action) => {
+  // Every replica's create/start finishes (or is undone) before a failure of one is reported: nothing is left half-made.
+  await settleAll(actions.filter((a) => a.kind !== 'remove').map(async (action) => {
     const container = find(action.name);
     let record: ContainerRecord | undefined = container?.record;
     if (action.kind === 'noop') return;

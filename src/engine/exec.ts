@@ -136,7 +136,7 @@ export async function captureProcessExec(driver: RuntimeDriver, record: Containe
   try {
     const args = runtimeArgs(driver, logFile, ['exec', '--process', processFile, '--pid-file', pidFile, record.id]);
     const result = await new Promise<{ exitCode: number; output: string }>((resolve, reject) => {
-      const child = spawn(driver.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(driver.binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       const chunks: Buffer[] = [];
       child.stdout!.on('data', (chunk: Buffer) => chunks.push(chunk));
       child.stderr!.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -6,8 +6,9 @@ import { existsSync } from 'node:fs';
 import { stateRoot } from '../paths.js';
 import { detachContainer, netnsName, netnsPath } from './endpoint.js';
 import { ipBatchForce, ipJson } from './exec.js';
-import { deleteTable, listBerthTables, projectTable } from './firewall.js';
-import { deleteNetworkState, listContainerStates, listNetworks, withNetworkLock } from './state.js';
+import { deleteTable, listBerthTables, projectTable, tableLockPath } from './firewall.js';
+import { removeBridges } from './networks.js';
+import { listContainerStates, listNetworks, withFileLock, withNetworkLock } from './state.js';
 
 /** What of a project is still present on the host. */
 export interface ProjectLeaks {
@@ -46,15 +47,13 @@ export async function findProjectLeaks(project: string, root: string = stateRoot
  * leak checks in tests. Returns what was found before removal.
  */
 export async function cleanupProject(project: string, root: string = stateRoot()): Promise<ProjectLeaks> {
-  return withNetworkLock(async () => {
-    const before = await findProjectLeaks(project, root);
-    for (const c of listContainerStates(root).filter((s) => s.project === project)) {
-      await detachContainer({ root }, c.containerId, undefined);
-    }
-    const nets = listNetworks(root).filter((n) => n.project === project);
-    await ipBatchForce([...nets.map((n) => `link del dev ${n.bridge}`), ...(await projectLinks(project)).map((l) => `link del dev ${l}`)]);
-    for (const n of nets) deleteNetworkState(root, n.name);
-    await deleteTable(projectTable(root, project));
-    return before;
+  const before = await findProjectLeaks(project, root);
+  await Promise.all(listContainerStates(root).filter((s) => s.project === project).map((c) => detachContainer({ root }, c.containerId, undefined)));
+  await withNetworkLock(async () => {
+    await ipBatchForce((await projectLinks(project)).map((l) => `link del dev ${l}`));
+    await removeBridges(root, listNetworks(root).filter((n) => n.project === project));
   });
+  const table = projectTable(root, project);
+  await withFileLock(tableLockPath(table), () => deleteTable(table));
+  return before;
 }

@@ -4,21 +4,21 @@
  * network's address, MAC and aliases; the default route via the first non-internal network;
  * published ports as kernel NAT rules; /etc/hosts, /etc/resolv.conf and /etc/hostname files.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { AttachRequest, NetworkAddress, NetworkAttachment, PublishedPort } from '../engine/types.js';
 import type { Service, ServiceNetwork } from '../model/types.js';
 import { cidrContains, formatAddress, parseAddress, parseCidr } from './addr.js';
 import { NetworkError } from './errors.js';
-import { batchQuote, ipBatch, ipBatchForce } from './exec.js';
+import { batchQuote, hostBatch, ipBatch } from './exec.js';
 import { hostHostsFile, parseExtraHosts, resolverSettings, writeHostnameFile, writeHostsFile, writeResolvConf } from './files.js';
 import { syncProjectFirewall } from './firewall.js';
-import { readResolvConf } from './host.js';
+import { linkExists, readResolvConf } from './host.js';
 import { candidateAddresses, pinBridgeMacLines } from './networks.js';
-import { choosePorts, surveyPorts } from './ports.js';
+import { choosePorts, hostListeners, surveyPorts } from './ports.js';
 import {
-  deleteContainerState, listNetworks, readContainerState, readNetwork, writeContainerState, writeNetwork,
-  type ContainerNetState, type EndpointState, type NetworkState,
+  deleteContainerState, listNetworks, readContainerState, readNetwork, releasePortClaims, setPortClaims, withNetworkLock,
+  writeContainerState, writeNetwork, type ContainerNetState, type EndpointState, type NetworkState,
 } from './state.js';
 
 /** The named netns of a container. */
@@ -137,70 +137,86 @@ export async function attachContainer(ctx: EndpointContext, req: AttachRequest):
 
   const ns = netnsName(req.containerId);
   const nets = mode === 'none' ? [] : orderedNetworks(service);
-  const states: NetworkState[] = [];
-  for (const [key] of nets) {
-    const net = project.networks.get(key);
-    const name = net?.name ?? key;
-    const state = readNetwork(ctx.root, name);
-    if (!state) {
-      throw new NetworkError(`network "${name}" of service "${service.name}" does not exist`, { network: name, hint: 'create the project\'s networks first (berth up creates them)' });
-    }
-    states.push(state);
-  }
-
-  // Decide everything (addresses, ports) before touching the kernel.
   const who = `service "${service.name}" (container ${req.containerName})`;
-  const endpoints: EndpointState[] = [];
   const links = parseLinks(service.links);
   const serviceMac = (service as { mac_address?: string }).mac_address;
-  nets.forEach(([, options], i) => {
-    const state = states[i];
-    const ipv4 = fixedFor(state, options.ipv4_address, req.containerId, who);
-    endpoints.push({
+
+  // Sockets of other processes: reading them is slow (the kernel walks its whole socket table),
+  // and berth's lock does not order them anyway.
+  const listeners = service.ports?.length && nets.length > 0 ? hostListeners() : undefined;
+  // Decide and record everything host-wide (addresses, host ports) under the lock, before
+  // touching the kernel; the kernel work runs outside it, in parallel with other attaches.
+  const { states, endpoints, bindings, gwIndex, containerState } = await withNetworkLock(async () => {
+    const states: NetworkState[] = [];
+    for (const [key] of nets) {
+      const net = project.networks.get(key);
+      const name = net?.name ?? key;
+      const state = readNetwork(ctx.root, name);
+      if (!state) {
+        throw new NetworkError(`network "${name}" of service "${service.name}" does not exist`, { network: name, hint: 'create the project\'s networks first (berth up creates them)' });
+      }
+      states.push(state);
+    }
+    const endpoints: EndpointState[] = [];
+    nets.forEach(([, options], i) => {
+      const state = states[i];
+      const ipv4 = fixedFor(state, options.ipv4_address, req.containerId, who);
+      endpoints.push({
+        containerId: req.containerId,
+        containerName: req.containerName,
+        project: project.name,
+        service: service.name,
+        hostname: req.hostname,
+        ipv4,
+        ipv6: pickV6(state, options.ipv6_address, req.containerId),
+        mac: options.mac_address ?? (i === 0 ? serviceMac : undefined) ?? macFor(ipv4),
+        aliases: uniq([service.name, req.containerName, req.containerId, req.hostname, ...(options.aliases ?? [])]),
+        hostIf: `vb${randomBytes(6).toString('hex')}`,
+      });
+    });
+    const primary = endpoints[0];
+    const survey = listeners && primary ? await surveyPorts(listeners) : undefined;
+    const bindings = survey && primary ? choosePorts(service.ports!, { v4: primary.ipv4, v6: primary.ipv6 }, survey, who) : [];
+    // The default route goes through the network with the highest gw_priority (ties: attach order) that is not internal.
+    const gwIndex = states
+      .map((s, i) => ({ s, i, prio: nets[i][1].gw_priority ?? 0 }))
+      .filter((x) => !x.s.internal)
+      .sort((a, b) => b.prio - a.prio || a.i - b.i)[0]?.i;
+    const dnsServer = states[0]?.gateway;
+    const previous = readContainerState(ctx.root, req.containerId);
+    const containerState: ContainerNetState = {
       containerId: req.containerId,
       containerName: req.containerName,
       project: project.name,
       service: service.name,
-      hostname: req.hostname,
-      ipv4,
-      ipv6: pickV6(state, options.ipv6_address, req.containerId),
-      mac: options.mac_address ?? (i === 0 ? serviceMac : undefined) ?? macFor(ipv4),
-      aliases: uniq([service.name, req.containerName, req.containerId, req.hostname, ...(options.aliases ?? [])]),
-      hostIf: `vb${randomBytes(6).toString('hex')}`,
-    });
+      netns: ns,
+      networks: states.map((s) => s.name),
+      hostIfs: endpoints.map((e) => e.hostIf),
+      ports: bindings,
+      dns: [...(service.dns ?? [])],
+      search: resolver.search,
+      links,
+      nameservers: dnsServer ? [dnsServer] : [],
+      gateway: gwIndex !== undefined ? states[gwIndex].gateway : states[0]?.gateway,
+      created: new Date().toISOString(),
+    };
+    // State first: a crash from here on leaves pieces a later detach/cleanup can find. The
+    // endpoints also register the names: the DNS server reads them from the network state files.
+    writeContainerState(ctx.root, containerState);
+    for (const [i, e] of endpoints.entries()) {
+      states[i].endpoints[e.containerId] = e;
+      writeNetwork(ctx.root, states[i]);
+    }
+    if (bindings.length > 0 || (previous?.ports.length ?? 0) > 0) {
+      const owner = `${project.name}/${req.containerName}`;
+      setPortClaims(ctx.root, req.containerId, bindings.map((b) => ({ protocol: b.protocol, hostPort: b.hostPort, hostIp: b.hostIp, owner, root: ctx.root, containerId: req.containerId })));
+    }
+    return { states, endpoints, bindings, gwIndex, containerState };
   });
-  const primary = endpoints[0];
-  const survey = service.ports?.length && primary ? await surveyPorts() : undefined;
-  const bindings = survey && primary ? choosePorts(service.ports!, { v4: primary.ipv4, v6: primary.ipv6 }, survey, who) : [];
-  // The default route goes through the network with the highest gw_priority (ties: attach order) that is not internal.
-  const gwIndex = states
-    .map((s, i) => ({ s, i, prio: nets[i][1].gw_priority ?? 0 }))
-    .filter((x) => !x.s.internal)
-    .sort((a, b) => b.prio - a.prio || a.i - b.i)[0]?.i;
-  const dnsServer = states[0]?.gateway;
 
-  const containerState: ContainerNetState = {
-    containerId: req.containerId,
-    containerName: req.containerName,
-    project: project.name,
-    service: service.name,
-    netns: ns,
-    networks: states.map((s) => s.name),
-    hostIfs: endpoints.map((e) => e.hostIf),
-    ports: bindings,
-    dns: [...(service.dns ?? [])],
-    search: resolver.search,
-    links,
-    nameservers: dnsServer ? [dnsServer] : [],
-    gateway: gwIndex !== undefined ? states[gwIndex].gateway : states[0]?.gateway,
-    created: new Date().toISOString(),
-  };
-  // State first: a crash from here on leaves pieces a later detach/cleanup can find.
-  writeContainerState(ctx.root, containerState);
   try {
-    if (existsSync(netnsPath(ns))) await ipBatchForce([`netns del ${ns}`]);
-    const hostLines = [...new Set(states.map((s) => s.bridge))].flatMap(pinBridgeMacLines);
-    hostLines.push(`netns add ${ns}`);
+    const hostLines = existsSync(netnsPath(ns)) ? [`netns del ${ns}`] : [];
+    hostLines.push(...[...new Set(states.map((s) => s.bridge))].flatMap(pinBridgeMacLines), `netns add ${ns}`);
     const nsLines = ['link set dev lo up'];
     endpoints.forEach((e, i) => {
       const state = states[i];
@@ -216,16 +232,12 @@ export async function attachContainer(ctx: EndpointContext, req: AttachRequest):
     });
     if (gwIndex !== undefined) {
       nsLines.push(`route add default via ${states[gwIndex].gateway} dev eth${gwIndex}`);
-      if (states[gwIndex].gateway6 && endpoints[gwIndex].ipv6) nsLines.push(`-6 route add default via ${states[gwIndex].gateway6} dev eth${gwIndex}`);
+      // The family comes from the gateway address (an ip batch line takes no -6).
+      if (states[gwIndex].gateway6 && endpoints[gwIndex].ipv6) nsLines.push(`route add default via ${states[gwIndex].gateway6} dev eth${gwIndex}`);
     }
-    await ipBatch(hostLines, `attach container "${req.containerName}" to its networks`);
+    await hostBatch(hostLines, `attach container "${req.containerName}" to its networks`);
     await ipBatch(nsLines, `configure the network namespace of container "${req.containerName}"`, ['-n', ns]);
-    // Register the names: the DNS server reads them from the network state files.
-    for (const [i, e] of endpoints.entries()) {
-      const fresh = readNetwork(ctx.root, states[i].name) ?? states[i];
-      fresh.endpoints[e.containerId] = e;
-      writeNetwork(ctx.root, fresh);
-    }
+    // Containers without published ports are not in the project's packet rules.
     if (bindings.length > 0) await syncProjectFirewall(ctx.root, project.name);
   } catch (err) {
     await detachContainer(ctx, req.containerId, undefined);
@@ -245,28 +257,82 @@ export async function attachContainer(ctx: EndpointContext, req: AttachRequest):
   return { mode: mode === 'none' ? 'none' : 'bridge', netnsPath: netnsPath(ns), addresses, ports, files: { hosts, resolvConf, hostname } };
 }
 
+/** Pids of processes inside the network namespace with inode `ino` (none when it cannot tell). */
+function netnsUsers(ino: number): number[] {
+  const target = `net:[${ino}]`;
+  const users: number[] = [];
+  let pids: string[] = [];
+  try { pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p)); } catch { return users; }
+  for (const pid of pids) {
+    try { if (readlinkSync(`/proc/${pid}/ns/net`) === target) users.push(Number(pid)); } catch { /* gone or not ours */ }
+  }
+  return users;
+}
+
+/**
+ * Removes a container's namespace and veths. Deleting the namespace lets the kernel take its
+ * veths (and their host ends) down with it, many namespaces in one go, which is far cheaper than
+ * deleting each veth; this waits until the host ends are gone. If a process still lives in the
+ * namespace (a container sharing it), or the kernel is slow, the host ends are deleted outright.
+ */
+async function removeKernelPieces(ns: string, hostIfs: readonly string[]): Promise<void> {
+  let ino: number | undefined;
+  try { ino = statSync(netnsPath(ns)).ino; } catch { ino = undefined; }
+  if (ino !== undefined) {
+    await hostBatch([`netns del ${ns}`], '', { force: true });
+    const started = Date.now();
+    let checked = false;
+    while (hostIfs.some(linkExists) && Date.now() - started < 5_000) {
+      if (!checked && Date.now() - started >= 100) {
+        checked = true;
+        if (netnsUsers(ino).length > 0) break;
+      }
+      await sleep(10);
+    }
+  }
+  const left = hostIfs.filter(linkExists);
+  if (left.length > 0) await hostBatch(left.map((i) => `link del dev ${i}`), '', { force: true });
+}
+
 /** Undoes attachContainer; idempotent, never fails on missing pieces. */
 export async function detachContainer(ctx: EndpointContext, containerId: string, attachment: NetworkAttachment | undefined): Promise<void> {
   if (attachment && (attachment.mode === 'shared' || attachment.mode === 'host')) return;
   const state = readContainerState(ctx.root, containerId);
-  const projects = new Set<string>();
-  if (state) projects.add(state.project);
   const hostIfs = new Set(state?.hostIfs ?? []);
   for (const net of listNetworks(ctx.root)) {
     const endpoint = net.endpoints[containerId];
-    if (!endpoint) continue;
-    hostIfs.add(endpoint.hostIf);
-    projects.add(endpoint.project);
-    const fresh = readNetwork(ctx.root, net.name);
-    if (fresh?.endpoints[containerId]) {
-      delete fresh.endpoints[containerId];
-      writeNetwork(ctx.root, fresh);
-    }
+    if (endpoint) hostIfs.add(endpoint.hostIf);
   }
-  const ns = state?.netns ?? netnsName(containerId);
-  const lines = [...hostIfs].map((i) => `link del dev ${i}`);
-  if (existsSync(netnsPath(ns))) lines.push(`netns del ${ns}`);
-  await ipBatchForce(lines);
-  deleteContainerState(ctx.root, containerId);
+  // The kernel pieces go first, the state after: an address is handed out again only once
+  // nothing answers on it any more, and a crash in between leaves state the next detach finds.
+  await removeKernelPieces(state?.netns ?? netnsName(containerId), [...hostIfs]);
+  const projects = new Set<string>();
+  // Without its state file the container's ports are unknown: update the rules to be sure.
+  let hadPorts = !state;
+  const released = await withNetworkLock(() => {
+    for (const net of listNetworks(ctx.root)) {
+      const endpoint = net.endpoints[containerId];
+      if (!endpoint) continue;
+      projects.add(endpoint.project);
+      delete net.endpoints[containerId];
+      writeNetwork(ctx.root, net);
+    }
+    // Claims hold while the container's state exists: mark them released first.
+    const released = releasePortClaims(ctx.root, containerId);
+    const current = readContainerState(ctx.root, containerId);
+    if (current) {
+      projects.add(current.project);
+      if (current.ports.length > 0) hadPorts = true;
+      deleteContainerState(ctx.root, containerId);
+    }
+    return released;
+  });
+  if (!hadPorts && !released) return;
   for (const project of projects) await syncProjectFirewall(ctx.root, project);
+  // The port is handed out again only once its rule is gone.
+  if (released) await withNetworkLock(() => setPortClaims(ctx.root, containerId, []));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
 }

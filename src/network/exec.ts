@@ -17,6 +17,9 @@ export interface ToolResult {
 /** Counts of tool runs in this process (for bench/net/attach and debugging): spawns and wall time per tool. */
 export const toolStats = { spawns: 0, ms: 0, byTool: {} as Record<string, { spawns: number; ms: number }> };
 
+const trace = process.env.BERTH_NET_TRACE === '1';
+const traceStart = performance.now();
+
 /** Runs `file args...` with `input` on stdin; never throws for a non-zero exit. */
 export function runTool(file: string, args: readonly string[], input?: string): Promise<ToolResult> {
   const started = performance.now();
@@ -27,6 +30,7 @@ export function runTool(file: string, args: readonly string[], input?: string): 
     entry.ms += ms;
     toolStats.spawns++;
     toolStats.ms += ms;
+    if (trace) process.stderr.write(`[net] ${(started - traceStart).toFixed(1)}ms +${ms.toFixed(1)}ms ${file} ${args.join(' ')} (${input ? input.split('\n').length - 1 : 0} lines)\n`);
   };
   return new Promise<ToolResult>((resolve, reject) => {
     const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] });

@@ -13,7 +13,8 @@
  *    from each other. Internal networks also drop everything leaving them.
  */
 import { createHash } from 'node:crypto';
-import { listContainerStates, listNetworks, type NetworkState, type PortBinding } from './state.js';
+import path from 'node:path';
+import { hostLockPath, listContainerStates, listNetworks, withFileLock, type NetworkState, type PortBinding } from './state.js';
 import { nftScript, runTool } from './exec.js';
 
 /** The nftables table name of a project in a berth root. */
@@ -69,9 +70,37 @@ export function buildProjectRules(table: string, project: string, networks: Netw
   return lines.join('\n') + '\n';
 }
 
-/** Rebuilds (or, with nothing left, deletes) the nftables table of `project` from the state in `root`. */
-export async function syncProjectFirewall(root: string, project: string): Promise<void> {
+/** The lock that orders changes to one table across processes (beside the network lock). */
+export function tableLockPath(table: string): string {
+  return path.join(path.dirname(hostLockPath), `berth-nft-${table}.lock`);
+}
+
+/** Syncs waiting to start (one per table: later callers join it) and syncs running. */
+const queuedSyncs = new Map<string, Promise<void>>();
+const runningSyncs = new Map<string, Promise<void>>();
+
+/**
+ * Rebuilds (or, with nothing left, deletes) the nftables table of `project` from the state in
+ * `root`. Concurrent calls for one table share a run: a call made while one runs waits for the
+ * next, which reads the state after every change that came before it. Across processes a lock
+ * per table keeps an older state from being loaded after a newer one.
+ */
+export function syncProjectFirewall(root: string, project: string): Promise<void> {
   const table = projectTable(root, project);
+  const queued = queuedSyncs.get(table);
+  if (queued) return queued;
+  const before = runningSyncs.get(table) ?? Promise.resolve();
+  const next = before.catch(() => undefined).then(() => {
+    queuedSyncs.delete(table);
+    const run = withFileLock(tableLockPath(table), () => loadProjectTable(root, project, table));
+    runningSyncs.set(table, run);
+    return run.finally(() => { if (runningSyncs.get(table) === run) runningSyncs.delete(table); });
+  });
+  queuedSyncs.set(table, next);
+  return next;
+}
+
+async function loadProjectTable(root: string, project: string, table: string): Promise<void> {
   const networks = listNetworks(root).filter((n) => n.project === project);
   const ports: Array<{ name: string; created: string; binding: PortBinding }> = [];
   for (const c of listContainerStates(root)) {

@@ -1,28 +1,34 @@
 /** Facts about the host the network layer needs: used subnets, resolvers, MTU, sysctls. */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseAddress, parseCidr, type Cidr } from './addr.js';
-import { ipJson } from './exec.js';
+import { ipJsonBatch } from './exec.js';
 
-interface RouteJson { dst?: string; dev?: string; type?: string; metrics?: unknown }
+interface RouteJson { dst?: string; dev?: string; type?: string; table?: string; metrics?: unknown }
 interface AddrJson { ifname: string; mtu?: number; addr_info?: Array<{ family: string; local: string; prefixlen: number }> }
 
-/** Every prefix the host already uses: routes (all tables, not default), interface addresses, resolvers. */
-export async function hostUsedPrefixes(): Promise<Array<{ cidr: Cidr; what: string }>> {
+/** What planning networks needs to know about the host, read with one `ip` process. */
+export interface HostSurvey {
+  /** Every prefix the host already uses: routes (all tables, not default), interface addresses, resolvers. */
+  used: Array<{ cidr: Cidr; what: string }>;
+  /** MTU of the interface holding the IPv4 default route of the main table (1500 when unknown). */
+  defaultMtu: number;
+}
+
+/** Reads the host's routes, addresses and resolvers (one `ip -j -batch` process). */
+export async function surveyHost(): Promise<HostSurvey> {
   const used: Array<{ cidr: Cidr; what: string }> = [];
-  for (const family of ['-4', '-6']) {
-    const routes = await ipJson<RouteJson[]>([family, 'route', 'show', 'table', 'all']).catch(() => []);
-    for (const route of routes) {
-      if (!route.dst || route.dst === 'default') continue;
-      const text = route.dst.includes('/') ? route.dst : `${route.dst}/${route.dst.includes(':') ? 128 : 32}`;
-      try {
-        const cidr = parseCidr(text);
-        // Link-local and multicast ranges are everywhere and never collide with a bridge subnet.
-        if (cidr.family === 6 && cidr.bits <= 10) continue;
-        used.push({ cidr, what: `host route ${route.dst}${route.dev ? ` dev ${route.dev}` : ''}` });
-      } catch { /* not an address prefix */ }
-    }
+  const [routes4, routes6, links] = await ipJsonBatch<RouteJson & AddrJson>(['route show table all', 'route show table all root ::/0', 'addr show'])
+    .catch(() => [[], [], []] as Array<Array<RouteJson & AddrJson>>);
+  for (const route of [...routes4, ...routes6]) {
+    if (!route.dst || route.dst === 'default') continue;
+    const text = route.dst.includes('/') ? route.dst : `${route.dst}/${route.dst.includes(':') ? 128 : 32}`;
+    try {
+      const cidr = parseCidr(text);
+      // Link-local and multicast ranges are everywhere and never collide with a bridge subnet.
+      if (cidr.family === 6 && cidr.bits <= 10) continue;
+      used.push({ cidr, what: `host route ${route.dst}${route.dev ? ` dev ${route.dev}` : ''}` });
+    } catch { /* not an address prefix */ }
   }
-  const links = await ipJson<AddrJson[]>(['addr', 'show']).catch(() => []);
   for (const link of links) {
     for (const info of link.addr_info ?? []) {
       try {
@@ -36,7 +42,22 @@ export async function hostUsedPrefixes(): Promise<Array<{ cidr: Cidr; what: stri
       used.push({ cidr: parseCidr(`${server}/${family === 4 ? 32 : 128}`), what: `resolver ${server} in /etc/resolv.conf` });
     } catch { /* skip */ }
   }
-  return used;
+  const dev = routes4.find((r) => r.dst === 'default' && (r.table === undefined || r.table === 'main'))?.dev;
+  let defaultMtu = 1500;
+  if (dev) {
+    const mtu = links.find((l) => l.ifname === dev)?.mtu ?? Number(readSysFile(`/sys/class/net/${dev}/mtu`));
+    if (typeof mtu === 'number' && mtu >= 1280) defaultMtu = mtu;
+  }
+  return { used, defaultMtu };
+}
+
+function readSysFile(file: string): string | undefined {
+  try { return readFileSync(file, 'utf8').trim(); } catch { return undefined; }
+}
+
+/** True when a network interface of this name exists in the host's namespace. */
+export function linkExists(name: string): boolean {
+  return existsSync(`/sys/class/net/${name}`);
 }
 
 /** Parsed /etc/resolv.conf of the host. */
@@ -64,16 +85,6 @@ export function readResolvConf(file = '/etc/resolv.conf'): ResolvConf {
 /** The host's resolvers. */
 export function hostResolvers(): string[] {
   return readResolvConf().nameservers;
-}
-
-/** MTU of the interface holding the default route (1500 when unknown). */
-export async function defaultRouteMtu(): Promise<number> {
-  const routes = await ipJson<RouteJson[]>(['-4', 'route', 'show', 'default']).catch(() => []);
-  const dev = routes[0]?.dev;
-  if (!dev) return 1500;
-  const links = await ipJson<AddrJson[]>(['link', 'show', 'dev', dev]).catch(() => []);
-  const mtu = links[0]?.mtu;
-  return typeof mtu === 'number' && mtu >= 1280 ? mtu : 1500;
 }
 
 /** Writes a sysctl under /proc/sys (e.g. `net/ipv4/ip_forward`); returns false when it cannot. */

@@ -9,10 +9,9 @@ import type { EventSink, Project } from '../engine/types.js';
 import type { Network } from '../model/types.js';
 import { cidrContains, cidrOverlaps, cidrSize, formatCidr, nthAddress, parseAddress, parseCidr, type Cidr } from './addr.js';
 import { NetworkError } from './errors.js';
-import { batchQuote, ipBatch, ipBatchForce, ipJson } from './exec.js';
-import { syncProjectFirewall } from './firewall.js';
-import { defaultRouteMtu, hostUsedPrefixes, writeSysctl } from './host.js';
-import { deleteNetworkState, listNetworks, readNetwork, writeNetwork, type NetworkState } from './state.js';
+import { batchQuote, ipBatch, ipBatchForce } from './exec.js';
+import { linkExists, surveyHost, writeSysctl, type HostSurvey } from './host.js';
+import { deleteNetworkState, listNetworks, writeNetwork, type NetworkState } from './state.js';
 
 /**
  * The fixed MAC of a network's bridge, from its IPv4 gateway: 02:42 and the four address bytes,
@@ -78,11 +77,11 @@ export async function planNetworks(root: string, project: Project, keys: readonl
     if (!net) throw new NetworkError(`network "${key}" is not defined in project "${project.name}"`, { network: key, hint: `declare it under the top-level networks: key` });
     return net;
   });
-  let used: Array<{ cidr: Cidr; what: string }> | undefined;
+  let host: HostSurvey | undefined;
   const taken = (): Array<{ cidr: Cidr; what: string }> => [
     ...existing.flatMap((s) => [{ cidr: parseCidr(s.subnet), what: `berth network "${s.name}"` }, ...(s.subnet6 ? [{ cidr: parseCidr(s.subnet6), what: `berth network "${s.name}"` }] : [])]),
     ...planned.flatMap((s) => [{ cidr: parseCidr(s.subnet), what: `network "${s.name}" of this project` }, ...(s.subnet6 ? [{ cidr: parseCidr(s.subnet6), what: `network "${s.name}" of this project` }] : [])]),
-    ...(used ?? []),
+    ...(host?.used ?? []),
   ];
   for (const net of needed) {
     const current = existing.find((s) => s.name === net.name);
@@ -108,7 +107,7 @@ export async function planNetworks(root: string, project: Project, keys: readonl
     if (driver !== 'bridge' && driver !== 'default') {
       throw new NetworkError(`network "${net.key}" uses driver "${driver}", which berth does not support${where(net)}`, { network: net.name, hint: 'use driver: bridge (the default)' });
     }
-    used ??= await hostUsedPrefixes();
+    host ??= await surveyHost();
     const configs = ipamConfigs(net);
     const v4 = configs.find((c) => c.subnet && !c.subnet.includes(':'));
     const v6 = configs.find((c) => c.subnet && c.subnet.includes(':'));
@@ -171,12 +170,11 @@ export async function planNetworks(root: string, project: Project, keys: readonl
     if (bridge.length > 15 || !/^[A-Za-z0-9_.-]+$/.test(bridge)) {
       throw new NetworkError(`bridge name "${bridge}" of network "${net.key}" is not a valid interface name (at most 15 letters, digits, "_", "." or "-")${where(net)}`, { network: net.name });
     }
-    const links = await ipJson<Array<{ ifname: string }>>(['link', 'show', 'dev', bridge]).catch(() => []);
-    if (links.length > 0 || existing.some((s) => s.bridge === bridge) || planned.some((s) => s.bridge === bridge)) {
+    if (linkExists(bridge) || existing.some((s) => s.bridge === bridge) || planned.some((s) => s.bridge === bridge)) {
       throw new NetworkError(`network "${net.key}": an interface named "${bridge}" already exists on the host${where(net)}`, { network: net.name, hint: `choose another ${bridgeNameOpt}` });
     }
     const mtuText = net.driver_opts?.[mtuOpt];
-    const mtu = mtuText ? Number(mtuText) : await defaultRouteMtu();
+    const mtu = mtuText ? Number(mtuText) : host.defaultMtu;
     if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) throw new NetworkError(`network "${net.key}": ${mtuOpt} "${mtuText}" is not a valid MTU`, { network: net.name, hint: 'use a number between 68 and 65535, e.g. 1500' });
     planned.push({
       name: net.name, key: net.key, project: project.name, id, driver: 'bridge', bridge, subnet: subnetText, gateway, ipRange,
@@ -231,51 +229,57 @@ function checkFixedAddresses(project: Project, planned: Planned[], existing: Net
   }
 }
 
-/** Creates the bridges of planned networks, records them, and updates the project's packet rules. */
+/**
+ * Records and creates the bridges of planned networks, all in one `ip` process; call it holding
+ * the network lock, so the new subnets are in the kernel before another berth plans its own.
+ * On failure every bridge made is removed again. The caller updates the packet rules.
+ */
 export async function createNetworks(root: string, projectName: string, planned: Planned[], events?: EventSink): Promise<void> {
-  const made: Planned[] = [];
+  const lines: string[] = [];
+  for (const net of planned) {
+    lines.push(
+      // A fixed address: without one the bridge takes the lowest MAC of its ports and changes it
+      // when that container leaves, and the others' ARP entries for the gateway go stale.
+      `link add name ${net.bridge} address ${bridgeMac(net.gateway)} mtu ${net.mtu} type bridge`,
+      `link set dev ${net.bridge} alias ${batchQuote(bridgeAlias(projectName, net.name))}`,
+      `addr add ${net.gateway}/${parseCidr(net.subnet).bits} dev ${net.bridge}`,
+    );
+    if (net.subnet6 && net.gateway6) lines.push(`addr add ${net.gateway6}/${parseCidr(net.subnet6).bits} dev ${net.bridge} nodad`);
+    lines.push(`link set dev ${net.bridge} up`);
+  }
+  // State first: a crash from here on leaves pieces removeNetworks/cleanupProject find.
+  for (const net of planned) writeNetwork(root, net);
   try {
-    for (const net of planned) {
-      const lines = [
-        // A fixed address: without one the bridge takes the lowest MAC of its ports and changes it
-        // when that container leaves, and the others' ARP entries for the gateway go stale.
-        `link add name ${net.bridge} address ${bridgeMac(net.gateway)} mtu ${net.mtu} type bridge`,
-        `link set dev ${net.bridge} alias ${batchQuote(bridgeAlias(projectName, net.name))}`,
-        `addr add ${net.gateway}/${parseCidr(net.subnet).bits} dev ${net.bridge}`,
-      ];
-      if (net.subnet6 && net.gateway6) lines.push(`addr add ${net.gateway6}/${parseCidr(net.subnet6).bits} dev ${net.bridge} nodad`);
-      lines.push(`link set dev ${net.bridge} up`);
-      made.push(net);
-      writeNetwork(root, net);
-      await ipBatch(lines, `create network "${net.name}"`);
-      // Published ports reached through 127.0.0.1 leave through the bridge with a loopback source.
-      writeSysctl(`net/ipv4/conf/${net.bridge}/route_localnet`, '1');
-      if (!net.internal) writeSysctl('net/ipv4/ip_forward', '1');
-      events?.({ type: 'network', action: 'create', name: net.name, time: Date.now() });
-    }
-    await syncProjectFirewall(root, projectName);
+    await ipBatch(lines, `create network${planned.length > 1 ? 's' : ''} ${planned.map((n) => `"${n.name}"`).join(', ')}`);
   } catch (err) {
-    for (const net of made) {
-      await ipBatchForce([`link del dev ${net.bridge}`]);
-      deleteNetworkState(root, net.name);
-    }
-    await syncProjectFirewall(root, projectName).catch(() => undefined);
+    await removeBridges(root, planned);
     throw err;
+  }
+  for (const net of planned) {
+    // Published ports reached through 127.0.0.1 leave through the bridge with a loopback source.
+    writeSysctl(`net/ipv4/conf/${net.bridge}/route_localnet`, '1');
+    if (!net.internal) writeSysctl('net/ipv4/ip_forward', '1');
+    events?.({ type: 'network', action: 'create', name: net.name, time: Date.now() });
   }
 }
 
-/** Removes the project's networks no container is attached to; external ones are never touched. */
-export async function removeProjectNetworks(root: string, project: { name: string; networks?: Project['networks'] }, events?: EventSink): Promise<void> {
+/** Deletes bridges (one `ip` process) and their state; missing ones are fine. Call under the network lock. */
+export async function removeBridges(root: string, nets: readonly NetworkState[]): Promise<void> {
+  if (nets.length === 0) return;
+  await ipBatchForce(nets.map((n) => `link del dev ${n.bridge}`));
+  for (const net of nets) deleteNetworkState(root, net.name);
+}
+
+/**
+ * Removes the project's networks no container is attached to; external ones are never touched.
+ * Call under the network lock; returns the networks removed (the caller updates the packet rules).
+ */
+export async function removeProjectNetworks(root: string, project: { name: string; networks?: Project['networks'] }, events?: EventSink): Promise<NetworkState[]> {
   const external = new Set([...(project.networks?.values() ?? [])].filter((n) => n.external).map((n) => n.name));
-  for (const net of listNetworks(root)) {
-    if (net.project !== project.name || external.has(net.name)) continue;
-    const fresh = readNetwork(root, net.name);
-    if (!fresh || Object.keys(fresh.endpoints).length > 0) continue;
-    await ipBatchForce([`link del dev ${net.bridge}`]);
-    deleteNetworkState(root, net.name);
-    events?.({ type: 'network', action: 'remove', name: net.name, time: Date.now() });
-  }
-  await syncProjectFirewall(root, project.name);
+  const empty = listNetworks(root).filter((net) => net.project === project.name && !external.has(net.name) && Object.keys(net.endpoints).length === 0);
+  await removeBridges(root, empty);
+  for (const net of empty) events?.({ type: 'network', action: 'remove', name: net.name, time: Date.now() });
+  return empty;
 }
 
 /** Offsets usable for containers inside a network (not network, gateway, broadcast, reserved). */

@@ -7,9 +7,10 @@ import type { PortConfig } from '../model/types.js';
 import { parseAddress } from './addr.js';
 import { NetworkError } from './errors.js';
 import { berthHeldPorts } from './firewall.js';
-import type { PortBinding } from './state.js';
+import { readPortClaims, type PortBinding } from './state.js';
 
-interface Listener { proto: 'tcp' | 'udp'; address: string; port: number; inode: string }
+/** A socket bound on the host. */
+export interface Listener { proto: 'tcp' | 'udp'; address: string; port: number; inode: string }
 
 function hexToAddress(hex: string): string {
   if (hex.length === 8) {
@@ -85,9 +86,20 @@ export interface PortSurvey {
   chosen: PortBinding[];
 }
 
-/** Snapshot of host sockets and berth's port rules. */
-export async function surveyPorts(): Promise<PortSurvey> {
-  return { listeners: hostListeners(), berth: await berthHeldPorts(), chosen: [] };
+/**
+ * Snapshot of host sockets and of the ports berth handed out (the host-wide claims; before any
+ * berth on this host wrote them, the port rules of berth's nft tables). Call under the network lock.
+ */
+export async function surveyPorts(listeners: Listener[] = hostListeners()): Promise<PortSurvey> {
+  const claims = readPortClaims();
+  let berth: PortSurvey['berth'];
+  if (claims) {
+    berth = new Map();
+    claims.forEach((c, i) => berth.set(`${c.protocol}/${c.hostPort}/${c.hostIp}/${i}`, { owner: c.owner, hostIp: c.hostIp }));
+  } else {
+    berth = await berthHeldPorts();
+  }
+  return { listeners, berth, chosen: [] };
 }
 
 /** Who holds `proto/port` on `hostIp`, or undefined when it is free. */

@@ -2,7 +2,8 @@
 import type { AttachRequest, EventSink, NetworkAttachment, NetworkProvider, Project } from '../engine/types.js';
 import { runRoot, stateRoot } from '../paths.js';
 import { attachContainer, detachContainer } from './endpoint.js';
-import { createNetworks, planNetworks, removeProjectNetworks } from './networks.js';
+import { syncProjectFirewall } from './firewall.js';
+import { createNetworks, planNetworks, removeBridges, removeProjectNetworks } from './networks.js';
 import { withNetworkLock } from './state.js';
 
 /** Options of createNetworkProvider. */
@@ -13,7 +14,11 @@ export interface NetworkProviderOptions {
   runRoot?: string;
 }
 
-/** Creates the network layer for one berth root. Every change is serialised by a host-wide lock. */
+/**
+ * Creates the network layer for one berth root. Host-wide resources (subnets, bridges,
+ * addresses, host ports) are decided under a host-wide lock; the kernel work of attaching and
+ * detaching containers runs outside it.
+ */
 export function createNetworkProvider(opts: NetworkProviderOptions = {}): NetworkProvider {
   const root = opts.root ?? stateRoot();
   void (opts.runRoot ?? runRoot());
@@ -21,19 +26,30 @@ export function createNetworkProvider(opts: NetworkProviderOptions = {}): Networ
   return {
     async ensureNetworks(project: Project, networkKeys: readonly string[], events?: EventSink): Promise<void> {
       if (networkKeys.length === 0) return;
-      await withNetworkLock(async () => {
+      // Bridges are made under the lock: another berth must see their subnets in the kernel.
+      const made = await withNetworkLock(async () => {
         const planned = await planNetworks(root, project, networkKeys);
         if (planned.length > 0) await createNetworks(root, project.name, planned, events);
+        return planned;
       });
+      if (made.length === 0) return;
+      try {
+        await syncProjectFirewall(root, project.name);
+      } catch (err) {
+        await withNetworkLock(() => removeBridges(root, made));
+        await syncProjectFirewall(root, project.name).catch(() => undefined);
+        throw err;
+      }
     },
     attach(request: AttachRequest): Promise<NetworkAttachment> {
-      return withNetworkLock(() => attachContainer(ctx, request));
+      return attachContainer(ctx, request);
     },
     detach(containerId: string, attachment: NetworkAttachment): Promise<void> {
-      return withNetworkLock(() => detachContainer(ctx, containerId, attachment));
+      return detachContainer(ctx, containerId, attachment);
     },
-    removeNetworks(project: { name: string; networks?: Project['networks'] }, events?: EventSink): Promise<void> {
-      return withNetworkLock(() => removeProjectNetworks(root, project, events));
+    async removeNetworks(project: { name: string; networks?: Project['networks'] }, events?: EventSink): Promise<void> {
+      await withNetworkLock(() => removeProjectNetworks(root, project, events));
+      await syncProjectFirewall(root, project.name);
     },
   };
 }

@@ -207,12 +207,16 @@ async function acquire(lockPath: string): Promise<void> {
  * and berth roots; a lock whose owner died is broken). Callers in this process queue in order.
  */
 export function withFileLock<T>(lockPath: string, fn: () => Promise<T> | T): Promise<T> {
+  const asked = performance.now();
   const run = (chains.get(lockPath) ?? Promise.resolve()).then(async () => {
+    const queued = performance.now();
     await acquire(lockPath);
+    const held = performance.now();
     try {
       return await fn();
     } finally {
       rmSync(lockPath, { recursive: true, force: true });
+      if (process.env.BERTH_NET_TRACE === '1') process.stderr.write(`[lock] ${path.basename(lockPath)} queued ${(queued - asked).toFixed(1)} acquire ${(held - queued).toFixed(1)} held ${(performance.now() - held).toFixed(1)}\n`);
     }
   });
   const tail = run.catch(() => undefined);

@@ -311,7 +311,8 @@ export class RuntimeDriver {
       let timedOut = false;
       const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
         const [command, commandArgs] = this.commandLine(args);
-        const child = spawn(command, commandArgs, { stdio, env: this.env });
+        // Its own process group: a Ctrl-C at the terminal goes to berth, which decides (finish or undo), never straight to a runtime half-way through a create.
+        const child = spawn(command, commandArgs, { stdio, env: this.env, detached: true });
         const stdout: Buffer[] = [];
         const stderr: Buffer[] = [];
         child.stdout?.on('data', (chunk: Buffer) => {

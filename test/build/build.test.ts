@@ -5,40 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { mkdirSync, writeFileSync, chmodSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
 import { buildImage, buildServices, BuildError, parseDockerfile } from '../../src/build/index.js';
-import { ImageStore, prepareContainerRootfs, removeContainerRootfs } from '../../src/images/index.js';
+import { ImageStore } from '../../src/images/index.js';
 import { loadProject, projectOptionsFromFlags } from '../../src/project/index.js';
-import { RuntimeDriver, hostSpecOptions, resolveSpecUser, toOciSpec } from '../../src/runtime/index.js';
 import { runBerth } from '../helpers/cli.js';
-import { makeStackRoot, testImage, type StackRoot } from '../helpers/stack.js';
-
-let runs = 0;
-
-/** Runs `args` (or the image's command) in a container of `ref`; returns stdout+stderr and the exit code. */
-async function runImage(root: StackRoot, ref: string, args?: string[]): Promise<{ exitCode: number; output: string }> {
-  const store = await ImageStore.open(path.join(root.root, 'images'));
-  const image = await store.resolve(ref);
-  assert.ok(image, `image ${ref} exists`);
-  const id = `h6-build-${process.pid}-${++runs}`;
-  const bundle = mkdtempSync('/tmp/h6-bundle-');
-  const driver = new RuntimeDriver({ env: root.env });
-  try {
-    const { rootfs } = await prepareContainerRootfs(store, image, id);
-    const config = image.config.config ?? {};
-    const spec = resolveSpecUser({ id, rootfs, args: args ?? [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])], env: config.Env, cwd: config.WorkingDir || '/', user: config.User || 'root' });
-    RuntimeDriver.writeBundle(bundle, toOciSpec(spec, hostSpecOptions({})));
-    const result = await driver.run(id, bundle);
-    return { exitCode: result.exitCode, output: result.stdout + result.stderr };
-  } finally {
-    await driver.delete(id, { force: true, ignoreMissing: true }).catch(() => undefined);
-    await removeContainerRootfs(store, id);
-    rmSync(bundle, { recursive: true, force: true });
-  }
-}
+import { makeStackRoot, testImage } from '../helpers/stack.js';
+import { runImage } from './run-image.js';
 
 const dockerfile = `# syntax=docker/dockerfile:1
 ARG BASE=${testImage}

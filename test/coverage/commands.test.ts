@@ -1,6 +1,6 @@
 /**
  * Command flags of the stack lifecycle that the area tests leave out, with real containers and
- * Docker Compose v2 as the reference: `create`, `up --no-start`, container_name,
+ * Docker Compose v2 as the reference: `run` before any `up`, `create`, `up --no-start`, container_name,
  * `--no-recreate`, `--force-recreate`, `-V`, `--no-deps`, `up -t`, `stop -t`, `restart -t`,
  * `kill -s` with a catchable signal, `exec --index`, `run -p` / `--service-ports` / `--name`,
  * `rm` with and without `-v`, `down` leaving orphans unless `--remove-orphans`, `down --rmi
@@ -105,6 +105,12 @@ test('command flags on a real stack', { skip, timeout: 150_000 }, async (t) => {
   t.after(() => {
     berth('--profile', 'tools', 'down', '-v', '-t', '0', '--remove-orphans');
     root.remove();
+  });
+
+  await t.test('run on a project that was never brought up makes the networks it needs', () => {
+    const run = berth('run', '--rm', '-T', '--no-deps', 'db', 'sh', '-c', 'echo fresh; exit 3');
+    assert.equal(run.stdout, 'fresh\n', run.stderr);
+    assert.equal(run.status, 3);
   });
 
   await t.test('create SERVICE, then up --no-start: containers created, none started; start starts them', () => {
