@@ -189,8 +189,7 @@ try {
   if (only === 'run-network') {
     const cost = await runStepCost(root);
     process.stdout.write(`RUN step (${runSteps} steps, no cache, median of 3): default ${cost.default.toFixed(1)} ms, host ${cost.host.toFixed(1)} ms, none ${cost.none.toFixed(1)} ms per step; the build network adds ${(cost.default - cost.host).toFixed(1)} ms per step over host\n`);
-    process.exit(0);
-  }
+  } else {
   const latency = await syncLatency(root);
   process.stdout.write(`sync: host write -> readable in container, ${latency.length} edits: median ${median(latency).toFixed(1)} ms, p90 ${percentile(latency, 90).toFixed(1)} ms, max ${Math.max(...latency).toFixed(1)} ms (target <= 100 ms)\n`);
   const dir = root.project('devloop-app');
@@ -207,6 +206,7 @@ try {
     } else {
       process.stdout.write('docker build: not measured (dockerd from docker.io is not available or failed to start)\n');
     }
+  }
   }
 } finally {
   root.remove();

@@ -8,7 +8,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { copyFile, chmod, lchown, lstat, lutimes, mkdir, mkdtemp, readFile, readlink, rm, rmdir, symlink, utimes, writeFile } from 'node:fs/promises';
-import { createReadStream, constants as fsConstants, type Stats } from 'node:fs';
+import { accessSync, createReadStream, constants as fsConstants, type Stats } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { Readable } from 'node:stream';
 import path from 'node:path';
 import { BerthError } from '../errors.js';
 import { stateRoot } from '../paths.js';
@@ -54,6 +56,11 @@ export interface BuildOptions {
    * bridge with outbound NAT; `host`: the host's namespace; `none`: loopback only.
    */
   network?: string;
+  /**
+   * Lets `RUN --network=host` in the Dockerfile use the host's network (`berth build --allow
+   * network.host`); implied by `network: 'host'`. Without it such a step is refused.
+   */
+  allowHostNetwork?: boolean;
   /** `host:ip` entries added to /etc/hosts of RUN steps. */
   extraHosts?: string[];
   /** /dev/shm size of RUN steps, bytes. */
@@ -576,6 +583,12 @@ class Builder {
       const what = requested && requested !== 'default' ? `RUN --network=${requested}` : `build network "${network}"`;
       throw new BuildError(`${where}: ${what} is not supported`, { hint: 'leave it out (an isolated network with outbound access), or use "host" or "none"' });
     }
+    if (requested === 'host' && this.options.network !== 'host' && !this.options.allowHostNetwork) {
+      // The Dockerfile alone cannot take the host's network: whoever runs the build grants it.
+      throw new BuildError(`${where}: RUN --network=host is not allowed: the step would share the host's network (and reach services on its 127.0.0.1)`, {
+        hint: 'if you trust this Dockerfile, allow it with "berth build --allow network.host" or build.network: host in the compose file',
+      });
+    }
     const buildArgEnv: string[] = [];
     for (const [key, value] of [...state.args].sort((a, b) => a[0].localeCompare(b[0]))) {
       if (value !== undefined) buildArgEnv.push(`${key}=${value}`);
@@ -594,8 +607,17 @@ class Builder {
       step.done(true);
       return;
     }
-    const snapshot = await this.mount(state);
+    // The step's namespace on the build bridge is made while the overlay is mounted.
+    if (network === 'default') this.network ??= new BuildNetwork(stateRoot(this.env), path.join(this.store.root, 'tmp'), this.options.extraHosts ?? [], this.env);
+    const attaching = network === 'default' ? this.network?.acquire() : undefined;
     let attached: BuildAttachment | undefined;
+    let snapshot: Snapshot;
+    try {
+      snapshot = await this.mount(state);
+    } catch (err) {
+      await attaching?.then((taken) => taken.release(), () => undefined);
+      throw err;
+    }
     try {
       await this.ensureWorkdir(snapshot.rootfs, state);
       const probe = ['/etc', '/etc/hosts', '/etc/resolv.conf', '/dev', '/proc', '/sys', '/tmp'];
@@ -603,14 +625,15 @@ class Builder {
       const hostsFile = path.join(snapshot.dir, 'hosts');
       const extraHosts = (this.options.extraHosts ?? []).map((entry) => {
         const split = entry.includes('=') ? entry.indexOf('=') : entry.indexOf(':');
-        return `${entry.slice(split + 1)}\t${entry.slice(0, split)}`;
+        // In the host's namespace (or none) the host is its own loopback.
+        const address = entry.slice(split + 1).replace(/^host-gateway$/, '127.0.0.1');
+        return `${address}\t${entry.slice(0, split)}`;
       });
       const id = `berth-build-${process.pid}-${++runCounter}-${hexId()}`;
       let specNetwork: ContainerSpec['network'] = network === 'default' ? undefined : network;
-      if (network === 'default') {
+      if (attaching) {
         // Its own namespace on the build bridge: outbound traffic is NATed, the host's loopback is out of reach.
-        this.network ??= new BuildNetwork(stateRoot(this.env), path.join(this.store.root, 'tmp'), this.options.extraHosts ?? [], this.env);
-        attached = await this.network.acquire();
+        attached = await attaching;
         specNetwork = { path: attached.netnsPath };
         mounts.push({ type: 'bind', source: attached.hosts, target: '/etc/hosts', readOnly: true });
         mounts.push({ type: 'bind', source: attached.resolvConf, target: '/etc/resolv.conf', readOnly: true });
@@ -671,7 +694,8 @@ class Builder {
       await this.commit(state, key, createdBy, snapshot);
       step.done(false);
     } finally {
-      attached?.release();
+      if (attached) attached.release();
+      else await attaching?.then((taken) => taken.release(), () => undefined);
       await snapshot.release();
     }
   }
@@ -827,9 +851,18 @@ class Builder {
                 continue;
               }
               const target = intoDir ? path.posix.join(dest, path.posix.basename(entry.rel)) : dest;
-              if (keyword === 'ADD' && !from && entry.stats.isFile() && (await archiveKind(entry.full))) {
-                await this.extractInto(copier, entry.full, dest, where);
+              const kind = keyword === 'ADD' && !from && entry.stats.isFile() ? await archiveKind(entry.full) : undefined;
+              if (kind === 'tar' || kind === 'gzip' || kind === 'zstd') {
+                await this.extractInto(copier, createReadStream(entry.full), entry.full, dest, where);
                 continue;
+              }
+              if (kind === 'bzip2' || kind === 'xz') {
+                const opened = await openDecompressed(entry.full, kind, this.env, where);
+                if (opened.tar) {
+                  await this.extractInto(copier, opened.tar, entry.full, dest, where);
+                  continue;
+                }
+                if (opened.missing) this.log(`warning: ${where}: ADD copies ${entry.rel} as a file: extracting ${kind} archives needs ${opened.missing} on the PATH`);
               }
               await copier.copyEntry(entry, target, source.preserveOwner);
             }
@@ -847,17 +880,21 @@ class Builder {
     }
   }
 
-  /** ADD of a local tar archive (plain, gzip or zstd): its entries are unpacked into `dest`. */
-  private async extractInto(copier: Copier, file: string, dest: string, where: string): Promise<void> {
+  /**
+   * ADD of a local tar archive (plain, gzip, zstd, or bzip2/xz decompressed by the system's
+   * tool): its entries are unpacked by berth's hardened layer unpacker (no entry can escape the
+   * directory), then copied into `dest`.
+   */
+  private async extractInto(copier: Copier, input: NodeJS.ReadableStream, file: string, dest: string, where: string): Promise<void> {
     const temp = await mkdtemp(path.join(this.store.root, 'tmp', `build-${process.pid}-`));
     const unpacked = path.join(temp, 'x');
     try {
-      await unpackLayer(createReadStream(file), { dest: unpacked, mediaType: MediaTypes.ociLayer, digest: path.basename(file) });
+      await unpackLayer(input, { dest: unpacked, mediaType: MediaTypes.ociLayer, digest: path.basename(file), warn: (message) => this.log(`warning: ${where}: ${message}`) });
       const root: ContextEntry = { rel: '', full: unpacked, stats: await lstat(unpacked) };
       await copier.copyTree(unpacked, root, dest, noIgnore, true, false);
     } catch (err) {
       if (err instanceof BuildError) throw err;
-      throw new BuildError(`${where}: cannot extract "${path.basename(file)}": ${(err as Error).message}`, { hint: 'ADD extracts tar archives (plain, gzip, zstd); use COPY to copy the file as it is', cause: err });
+      throw new BuildError(`${where}: cannot extract "${path.basename(file)}": ${(err as Error).message}`, { hint: 'ADD extracts tar archives (plain, gzip, zstd, bzip2, xz); use COPY to copy the file as it is', cause: err });
     } finally {
       await rm(temp, { recursive: true, force: true });
     }
@@ -920,18 +957,90 @@ class Builder {
 }
 
 /** Kind of archive `file` is, by its first bytes (only kinds ADD extracts). */
-async function archiveKind(file: string): Promise<'tar' | 'gzip' | 'zstd' | undefined> {
+async function archiveKind(file: string): Promise<'tar' | 'gzip' | 'zstd' | 'bzip2' | 'xz' | undefined> {
   const handle = await import('node:fs/promises').then((fs) => fs.open(file, 'r'));
   try {
     const head = Buffer.alloc(512);
     const { bytesRead } = await handle.read(head, 0, 512, 0);
     if (bytesRead >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
     if (bytesRead >= 4 && head.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
+    if (bytesRead >= 4 && head.subarray(0, 3).toString('latin1') === 'BZh' && head[3] >= 0x31 && head[3] <= 0x39) return 'bzip2';
+    if (bytesRead >= 6 && head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
     if (bytesRead >= 262 && head.subarray(257, 262).toString('latin1') === 'ustar') return 'tar';
     return undefined;
   } finally {
     await handle.close();
   }
+}
+
+/** The system tools that decompress the kinds node cannot read itself. */
+const decompressors: Record<'bzip2' | 'xz', string[]> = { bzip2: ['bzip2', 'bunzip2'], xz: ['xz', 'unxz'] };
+
+/** The first of `names` that is an executable file in a directory of `PATH`. */
+function findTool(names: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
+  for (const dir of (env.PATH ?? process.env.PATH ?? '/usr/bin:/bin').split(':').filter(Boolean)) {
+    for (const name of names) {
+      const candidate = path.join(dir, name);
+      try {
+        accessSync(candidate, fsConstants.X_OK);
+        return candidate;
+      } catch {
+        // Not here.
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Decompresses a bzip2 or xz file with the system's tool (`-dc`, never extracting anything
+ * itself) into a plain tar stream for berth's unpacker. `tar` is undefined when the tool is
+ * missing (`missing` names it) or when the content is not a tar archive (then ADD copies the
+ * file, as it does any other file). A tool failing midway fails the unpack.
+ */
+async function openDecompressed(file: string, kind: 'bzip2' | 'xz', env: NodeJS.ProcessEnv, where: string): Promise<{ tar?: NodeJS.ReadableStream; missing?: string }> {
+  const tool = findTool(decompressors[kind], env);
+  if (!tool) return { missing: decompressors[kind][0] };
+  const child = spawn(tool, ['-dc', '--', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => { if (stderr.length < 4096) stderr += chunk.toString('utf8'); });
+  const exited = new Promise<number>((resolve) => {
+    child.on('error', (err) => { stderr += err.message; resolve(127); });
+    child.on('close', (code) => resolve(code ?? 1));
+  });
+  const chunks = child.stdout[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  let head = Buffer.alloc(0);
+  while (head.length < 512) {
+    const next = await chunks.next();
+    if (next.done) break;
+    head = Buffer.concat([head, next.value]);
+  }
+  if (!(head.length >= 262 && head.subarray(257, 262).toString('latin1') === 'ustar')) {
+    child.stdout.destroy();
+    if (child.exitCode === null) child.kill();
+    await exited;
+    return {};
+  }
+  async function* stream(): AsyncGenerator<Buffer> {
+    try {
+      yield head;
+      for (;;) {
+        const next = await chunks.next();
+        if (next.done) break;
+        yield next.value;
+      }
+      const code = await exited;
+      if (code !== 0) throw new BuildError(`${where}: ${path.basename(tool as string)} -dc "${path.basename(file)}" failed (exit code ${code}): ${stderr.trim()}`, { hint: 'check that the archive is complete' });
+    } finally {
+      // The unpacker gave up early: stop the decompressor (our own child) too.
+      if (child.exitCode === null && child.signalCode === null) {
+        child.stdout.destroy();
+        child.kill();
+        await exited;
+      }
+    }
+  }
+  return { tar: Readable.from(stream()) };
 }
 
 async function pathExistsIn(rootfs: string, containerPath: string): Promise<boolean> {

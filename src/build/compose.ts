@@ -21,6 +21,8 @@ export interface BuildServicesOptions {
   /** Build progress events (`image` build/built). */
   events?: EventSink;
   env?: NodeJS.ProcessEnv;
+  /** Lets `RUN --network=host` use the host's network (`--allow network.host`). */
+  allowHostNetwork?: boolean;
   store?: ImageStore;
   driver?: RuntimeDriver;
 }
@@ -110,6 +112,7 @@ export async function buildServices(project: Project, services: readonly string[
         noCache: options.noCache || config.no_cache === true,
         pull: options.pull || config.pull === true,
         network: config.network as string | undefined,
+        allowHostNetwork: options.allowHostNetwork,
         extraHosts: config.extra_hosts as string[] | undefined,
         shmSize: parseByteSize(config.shm_size, `service "${name}" build.shm_size`),
         additionalContexts: additional,

@@ -210,6 +210,7 @@ export class BuildNetwork {
       await writeFile(resolvConf, `${lines.join('\n')}\n`);
       const hosts = attachment.files.hosts;
       if (!attachment.netnsPath || !hosts) throw new Error('the network layer returned no namespace for the build step');
+      if (this.released) throw new Error('the build is over');
       const slot: Slot = { id, dir, attachment, netnsPath: attachment.netnsPath, hostname, hosts, resolvConf };
       this.slots.push(slot);
       return slot;

@@ -19,7 +19,7 @@ import type { OciSeccomp, OciSeccompSyscall } from '../runtime/oci-types.js';
 import { resolveInRootfs, resolveUser } from '../runtime/resolve-user.js';
 import { parseByteSize, parseDuration } from '../validate/syntax/units.js';
 import { prepareServiceFiles } from './files.js';
-import type { HealthcheckSpec, NetworkAttachment, RestartPolicy } from './types.js';
+import type { ContainerHook, HealthcheckSpec, NetworkAttachment, RestartPolicy } from './types.js';
 import { Labels } from './types.js';
 import {
   anonymousContainerLabel, anonymousTargetLabel, anonymousVolumeLabel, anonymousVolumeName, type VolumeManager,
@@ -98,13 +98,7 @@ export interface BuiltSpec {
 }
 
 /** A compose lifecycle hook (`post_start`, `pre_stop`): run as an exec in the container. */
-export interface LifecycleHook {
-  command: string[];
-  user?: string;
-  privileged: boolean;
-  workingDir?: string;
-  env: string[];
-}
+export type LifecycleHook = ContainerHook;
 
 /** Docker's healthcheck defaults. */
 export const healthDefaults = { intervalMs: 30_000, timeoutMs: 30_000, retries: 3, startPeriodMs: 0, startIntervalMs: 5_000 } as const;

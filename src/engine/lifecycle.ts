@@ -4,7 +4,7 @@
  * fails, and a create killed half-way leaves a pending.json that the next command undoes.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, existsSync, readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { BerthError, ImageError, RuntimeError } from '../errors.js';
@@ -231,7 +231,7 @@ async function refreshJoinedNamespaces(engine: Engine, record: ContainerRecord):
   const file = path.join(record.bundle, 'config.json');
   const oci = JSON.parse(readFileSync(file, 'utf8')) as OciConfig;
   await joinNamespacePaths(engine, record.project, oci, record.joinNamespaces);
-  writeFileSync(file, `${JSON.stringify(oci, null, 2)}\n`);
+  writeJsonAtomic(file, oci);
 }
 
 /**

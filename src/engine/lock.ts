@@ -8,7 +8,9 @@
 import { mkdirSync, openSync, readFileSync, rmSync, rmdirSync, writeSync, closeSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { BerthError } from '../errors.js';
-import { projectDir } from './records.js';
+import { processStartTime, projectDir } from './records.js';
+
+export { processStartTime };
 
 /** What the lock file holds. */
 export interface LockOwner {
@@ -29,16 +31,6 @@ export interface LockOptions {
 }
 
 const held = new Map<string, number>();
-
-/** Start time of a process, or undefined if it does not exist. */
-export function processStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
 
 function ownerAlive(owner: LockOwner): boolean {
   const start = processStartTime(owner.pid);

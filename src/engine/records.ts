@@ -130,7 +130,8 @@ export function updateRunInfo(project: string, name: string, update: (info: Cont
 const runInfoLocks = new Set<string>();
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
-function startTimeOf(pid: number): string | undefined {
+/** Start time of a process (clock ticks since boot, /proc/<pid>/stat field 22), undefined when it does not exist. */
+export function processStartTime(pid: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
@@ -146,7 +147,7 @@ function startTimeOf(pid: number): string | undefined {
 function lockRunInfo(dir: string, env: NodeJS.ProcessEnv): (() => void) | undefined {
   const file = path.join(dir, 'run.json.lock');
   if (runInfoLocks.has(file)) return () => undefined;
-  const me = `${process.pid} ${startTimeOf(process.pid) ?? ''}`;
+  const me = `${process.pid} ${processStartTime(process.pid) ?? ''}`;
   const staleMs = Number(env.BERTH_RUNINFO_LOCK_MS ?? 2000);
   for (let attempt = 0; ; attempt++) {
     let fd: number;
@@ -166,7 +167,7 @@ function lockRunInfo(dir: string, env: NodeJS.ProcessEnv): (() => void) | undefi
       }
       const [pid, start] = owner.trim().split(' ');
       // An empty file is an owner between open and write: wait for it like any other.
-      const ownerStart = owner.trim() === '' ? '' : startTimeOf(Number(pid));
+      const ownerStart = owner.trim() === '' ? '' : processStartTime(Number(pid));
       const dead = ownerStart === undefined || (ownerStart !== '' && start !== undefined && start !== '' && ownerStart !== start);
       if (dead || age > staleMs) {
         try {

@@ -5,6 +5,7 @@
  * (hostBatch).
  */
 import { spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { NetworkError } from './errors.js';
 
 /** Output of one tool run. */
@@ -20,8 +21,40 @@ export const toolStats = { spawns: 0, ms: 0, byTool: {} as Record<string, { spaw
 const trace = process.env.BERTH_NET_TRACE === '1';
 const traceStart = performance.now();
 
+/**
+ * At most this many tool processes run at once (one more than the CPUs). Each is short and
+ * CPU-bound: running thirty at once on two cores finishes them all late, together, while a
+ * queue finishes the first ones early, so their containers can go on to start meanwhile.
+ */
+const maxTools = Math.max(2, availableParallelism() + 1);
+let toolsRunning = 0;
+const toolQueue: Array<() => void> = [];
+
+function toolSlot(): Promise<void> {
+  if (toolsRunning < maxTools) {
+    toolsRunning++;
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => toolQueue.push(resolve));
+}
+
+function releaseToolSlot(): void {
+  const next = toolQueue.shift();
+  if (next) next();
+  else toolsRunning--;
+}
+
 /** Runs `file args...` with `input` on stdin; never throws for a non-zero exit. */
-export function runTool(file: string, args: readonly string[], input?: string): Promise<ToolResult> {
+export async function runTool(file: string, args: readonly string[], input?: string): Promise<ToolResult> {
+  await toolSlot();
+  try {
+    return await spawnTool(file, args, input);
+  } finally {
+    releaseToolSlot();
+  }
+}
+
+function spawnTool(file: string, args: readonly string[], input?: string): Promise<ToolResult> {
   const started = performance.now();
   const count = (): void => {
     const ms = performance.now() - started;
@@ -97,6 +130,7 @@ interface HostRequest {
 }
 
 let hostQueue: HostRequest[] = [];
+const maxHostRequests = 8;
 let hostRunning = false;
 
 /** Splits `ip -force -batch` stderr into the messages of each failed line (1-based line numbers). */
@@ -119,8 +153,8 @@ async function flushHostQueue(): Promise<void> {
   hostRunning = true;
   try {
     while (hostQueue.length > 0) {
-      const requests = hostQueue;
-      hostQueue = [];
+      // A bounded batch: the first containers get going while the rest wait for the next one.
+      const requests = hostQueue.splice(0, maxHostRequests);
       const lines = requests.flatMap((r) => r.lines);
       let result: ToolResult;
       try {

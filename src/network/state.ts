@@ -4,8 +4,10 @@
  *   <stateRoot>/networks/<name>.json              NetworkState: bridge, subnets, endpoints
  *   <stateRoot>/networks/containers/<id>.json     ContainerNetState: netns, veths, ports, DNS settings
  *
- * Subnets and host ports are host-wide resources (parallel berth roots share one kernel), so
- * every change takes one lock under /run, not under the state root.
+ * Subnets, addresses and host ports are host-wide resources (parallel berth roots share one
+ * kernel), so they are decided and recorded under one lock under /run, not under the state
+ * root; host ports handed out are also recorded there (readPortClaims). The lock is held only
+ * to decide and write state: kernel work runs outside it.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';

@@ -388,8 +388,11 @@ export function startWatch(engine: Engine, initial: Project, options: WatchOptio
             if (matches(rule, dir)) files.push([dir, 'change']);
             return;
           }
-          if (dir !== rule.path && !matches(rule, dir)) return;
-          if (dir !== rule.path) files.push([dir, 'change']);
+          // Directories: ignore rules prune them; include rules pick files (a directory that
+          // does not match an include may still hold files that do).
+          const rel = relativeTo(rule, dir);
+          if (rel && rule.ignore.ignores(rel)) return;
+          if (rel && matches(rule, dir)) files.push([dir, 'change']);
           const { readdir } = await import('node:fs/promises');
           for (const name of (await readdir(dir)).sort()) await walk(path.join(dir, name));
         };

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync, chmodSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -231,4 +231,40 @@ test('ADD of an unreachable URL and Dockerfile parse errors are clear', async (t
   assert.equal(parsed.instructions[2].heredocs[0].content, 'indented\n');
   assert.equal(parsed.instructions[2].line, 5);
   chmodSync(dir, 0o755);
+});
+
+test('ADD of .tar.xz and .tar.bz2 extracts through the safe unpacker; escapes refused; no tool: copied', async (t) => {
+  const root = await makeStackRoot({ prefix: 'berth-build-' });
+  t.after(() => root.remove());
+  const dir = root.project(`buildxz-${process.pid}`);
+  mkdirSync(path.join(dir, 'payload', 'sub'), { recursive: true });
+  writeFileSync(path.join(dir, 'payload', 'sub', 'x.txt'), 'from xz\n');
+  execFileSync('tar', ['-C', path.join(dir, 'payload'), '-cJf', path.join(dir, 'p.tar.xz'), 'sub']);
+  writeFileSync(path.join(dir, 'payload', 'sub', 'x.txt'), 'from bzip2\n');
+  execFileSync('tar', ['-C', path.join(dir, 'payload'), '-cjf', path.join(dir, 'p.tar.bz2'), 'sub']);
+  writeFileSync(path.join(dir, 'note.txt'), 'just text\n');
+  execFileSync('xz', ['-k', path.join(dir, 'note.txt')]);
+  writeFileSync(path.join(dir, 'Dockerfile'), `FROM ${testImage}\nADD p.tar.xz /xz/\nADD p.tar.bz2 /bz/\nADD note.txt.xz /notes/\n`);
+  const store = await ImageStore.open(path.join(root.root, 'images'));
+  await buildImage({ context: dir, store, env: root.env, tags: ['add/xz'] });
+  const listing = await runImage(root, 'add/xz', ['sh', '-c', 'cat /xz/sub/x.txt /bz/sub/x.txt; ls /notes']);
+  assert.equal(listing.output, 'from xz\nfrom bzip2\nnote.txt.xz\n', 'archives are extracted, a compressed non-tar is copied');
+
+  // An entry that climbs out of the destination is refused; nothing lands outside.
+  execFileSync('python3', ['-c', `import tarfile, io
+with tarfile.open(${JSON.stringify(path.join(dir, 'evil.tar'))}, 'w', format=tarfile.USTAR_FORMAT) as tar:
+    data = b'escaped\\n'
+    info = tarfile.TarInfo('../../escaped.txt'); info.size = len(data); tar.addfile(info, io.BytesIO(data))
+`]);
+  execFileSync('xz', [path.join(dir, 'evil.tar')]);
+  writeFileSync(path.join(dir, 'Dockerfile'), `FROM ${testImage}\nADD evil.tar.xz /deep/inside/\n`);
+  await assert.rejects(buildImage({ context: dir, store, env: root.env }), /Dockerfile:2: cannot extract "evil\.tar\.xz": .*escapes/);
+  assert.ok(!existsSync(path.join(root.root, 'escaped.txt')) && !existsSync('/escaped.txt') && !existsSync(path.join(dir, '..', 'escaped.txt')));
+
+  // Without xz on the PATH the archive is copied as a file, with a warning.
+  writeFileSync(path.join(dir, 'Dockerfile'), `FROM ${testImage}\nADD p.tar.xz /noxz/\n`);
+  const lines: string[] = [];
+  await buildImage({ context: dir, store, env: { ...root.env, PATH: '/nonexistent-berth-path' }, tags: ['add/noxz'], log: (line) => lines.push(line) });
+  assert.ok(lines.some((line) => /warning: Dockerfile:2: ADD copies p\.tar\.xz as a file: extracting xz archives needs xz on the PATH/.test(line)), lines.join('\n'));
+  assert.equal((await runImage(root, 'add/noxz', ['ls', '/noxz'])).output, 'p.tar.xz\n');
 });

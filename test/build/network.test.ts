@@ -1,17 +1,17 @@
 /**
  * The network of RUN steps: by default an isolated namespace on berth's build bridge (the
  * host's 127.0.0.1 is out of reach, the bridge's gateway is reachable, extra_hosts are in
- * /etc/hosts), `network: host` reaches the host's loopback, and nothing of the build network is
- * left afterwards. Traffic goes only to 127.0.0.1 and to the gateway berth made.
+ * /etc/hosts), `network: host` reaches the host's loopback, `RUN --network=host` needs the
+ * builder's permission, and nothing of the build network is left afterwards. Traffic goes only to 127.0.0.1 and to the gateway berth made.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
 import { buildImage } from '../../src/build/index.js';
-import { buildProjectName } from '../../src/build/network.js';
+import { buildProjectName, buildResolvers } from '../../src/build/network.js';
 import { ImageStore } from '../../src/images/index.js';
 import { findProjectLeaks } from '../../src/network/index.js';
 import { makeStackRoot, testImage } from '../helpers/stack.js';
@@ -82,5 +82,27 @@ RUN gw=$(ip route | awk '/^default/ {print $3}'); echo "gateway $gw" > /gateway.
   await buildImage({ context: dir, store, env: root.env, tags: ['net/none'] });
   assert.equal((await runImage(root, 'net/none', ['cat', '/links.out'])).output, '0\n');
   await assert.rejects(buildImage({ context: dir, dockerfileInline: `FROM ${testImage}\nRUN true\n`, store, env: root.env, network: 'mynet' }), /Dockerfile \(inline\):2: build network "mynet" is not supported/);
+  // The Dockerfile alone cannot take the host's network: RUN --network=host needs the builder's permission.
+  const hostFlag = `FROM ${testImage}\nRUN --network=host (echo | nc -w 2 127.0.0.1 ${loopback.port}) > /flag.out\n`;
+  await assert.rejects(buildImage({ context: dir, dockerfileInline: hostFlag, store, env: root.env }), /Dockerfile \(inline\):2: RUN --network=host is not allowed/);
+  await buildImage({ context: dir, dockerfileInline: hostFlag, store, env: root.env, tags: ['net/flag'], allowHostNetwork: true });
+  assert.equal((await runImage(root, 'net/flag', ['cat', '/flag.out'])).output, `loopback-${process.pid}\n`);
   assert.deepEqual(await findProjectLeaks(buildProjectName, root.root), { links: [], netns: [], tables: [], networks: [], containers: [] });
+});
+
+test('build resolvers: loopback stubs are replaced by their upstreams or reported', async () => {
+  const dir = mkdtempSync('/tmp/berth-resolv-');
+  try {
+    const main = path.join(dir, 'resolv.conf');
+    const systemd = path.join(dir, 'systemd.conf');
+    writeFileSync(main, 'nameserver 127.0.0.53\noptions edns0 trust-ad ndots:2\nsearch corp.example\n');
+    writeFileSync(systemd, 'nameserver 10.1.1.1\nnameserver 127.0.0.1\n');
+    assert.deepEqual(await buildResolvers({ main, systemd }), { servers: ['10.1.1.1'], search: ['corp.example'], options: ['edns0', 'trust-ad'], loopbackOnly: [] });
+    rmSync(systemd);
+    assert.deepEqual((await buildResolvers({ main, systemd })).loopbackOnly, ['127.0.0.53']);
+    writeFileSync(main, 'nameserver 10.2.2.2\nnameserver 127.0.0.1\n');
+    assert.deepEqual((await buildResolvers({ main, systemd })).servers, ['10.2.2.2']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -74,7 +74,7 @@ test('lifecycle hooks, volumes_from, ipc/pid service:x, restartCount reset', asy
   });
 
   await t.test('volumes_from data:ro shares its volumes read-only; ipc and pid namespaces are data\'s', () => {
-    const probe = 'readlink /proc/self/ns/ipc /proc/self/ns/pid; cat /shared/x; tr "\\0" " " < /proc/1/cmdline; echo; touch /shared/y 2>&1; true';
+    const probe = 'readlink /proc/self/ns/ipc; readlink /proc/self/ns/pid; cat /shared/x; tr "\\0" " " < /proc/1/cmdline; echo; touch /shared/y 2>&1; true';
     const inside = (service: string) => berth('exec', '-T', service, 'sh', '-c', probe).stdout.split('\n');
     const [appIpc, appPid, shared, pid1, touch] = inside('app');
     const [dataIpc, dataPid] = inside('data');

@@ -8,6 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { makeStackRoot, testImage } from '../helpers/stack.js';
 import { runBerth } from '../helpers/cli.js';
 import { leftovers } from './leftovers.js';
+import { readRunInfo } from '../../src/engine/records.js';
+import { readEvents } from '../../src/supervisor/index.js';
 
 test('--runtime runc: up, then ps, exec, stop, start, scale and down without --runtime', async (t) => {
   const root = await makeStackRoot();
@@ -42,5 +44,45 @@ test('--runtime runc: up, then ps, exec, stop, start, scale and down without --r
   assert.ok(!existsSync(`${root.root}/run/runtime/berth/${project}-a-2`));
   const down = berth('down');
   assert.equal(down.status, 0, down.stderr);
+  assert.deepEqual(leftovers(root, project), []);
+});
+
+test('the supervisor watches, probes and restarts each container with the runtime it was created with', async (t) => {
+  const root = await makeStackRoot();
+  const project = `mixrt${process.pid}`;
+  const dir = root.project(project, `name: ${project}
+services:
+  b:
+    image: ${testImage}
+    command: ["sleep", "300"]
+    stop_signal: SIGKILL
+  a:
+    image: ${testImage}
+    command: ["sleep", "300"]
+    stop_signal: SIGKILL
+    healthcheck: { test: ["CMD", "true"], interval: 300ms }
+  r:
+    image: ${testImage}
+    command: ["sh", "-c", "sleep 0.3; exit 3"]
+    restart: on-failure:1
+`);
+  const berth = (...args: string[]) => runBerth(args, { cwd: dir, env: root.env });
+  t.after(() => {
+    berth('down', '-t', '0');
+    root.remove();
+  });
+  // The supervisor starts with berth-runtime as its default; a and r then run under runc.
+  assert.equal(berth('--runtime', 'berth', 'up', '-d', 'b').status, 0);
+  const up = berth('--runtime', 'runc', 'up', '-d', 'a', 'r');
+  assert.equal(up.status, 0, up.stderr);
+  const run = (service: string) => readRunInfo(project, `${project}-${service}-1`, root.env);
+  const exits = () => readEvents(project, { services: ['r'], containersOnly: true }, { env: root.env }).filter((e) => e.type === 'container' && e.action === 'exited');
+  const deadline = Date.now() + 20_000;
+  // runc reports no exit code: the exits are seen (events), the restart counted, the probes pass.
+  while (!(run('a').health?.status === 'healthy' && run('r').restartCount === 1 && !run('r').restartingAt && exits().length === 2)) {
+    assert.ok(Date.now() < deadline, `a: ${JSON.stringify(run('a').health)}; r: ${JSON.stringify(run('r'))}; exits of r: ${exits().length}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.equal(berth('down', '-t', '0').status, 0);
   assert.deepEqual(leftovers(root, project), []);
 });

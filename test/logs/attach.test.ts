@@ -4,6 +4,8 @@
 // real keypress on a pseudo-terminal.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { cannotRunContainers } from '../runtime/runtimes.js';
 import { runBerth } from '../helpers/cli.js';
 import { makeStackRoot, testImage } from '../helpers/stack.js';
@@ -123,5 +125,59 @@ test('attached up', { skip }, async (t) => {
     assert.match(result.stdout, /once-1 exited with code 0/);
     const runs = result.stdout.split('\n').filter((line) => line === 'flaky run').length;
     assert.equal(runs, 3, `on-failure:2 runs three times while attached:\n${result.stdout}`);
+  });
+  await t.test('up SERVICE attaches to that service only; --attach-dependencies adds its dependencies', async () => {
+    const { project, dir, berth } = stack(`services:
+  db:
+    image: ${testImage}
+    command: ["sh", "-c", "trap 'exit 0' TERM; echo db says hi; ${forever}"]
+  web:
+    image: ${testImage}
+    command: ["sh", "-c", "sleep 0.3; echo web says hi"]
+    depends_on: [db]
+`);
+    // Only web is attached: up ends when web exits, db keeps running.
+    const only = berth(['up', 'web']);
+    assert.equal(only.status, 0, only.stdout + only.stderr);
+    assert.match(only.stdout, /^Attaching to web-1$/m);
+    assert.match(only.stdout, /web-1 +\| web says hi/);
+    assert.doesNotMatch(only.stdout, /db says hi/);
+    // With its dependencies, db is followed too (so up runs until Ctrl-C).
+    const withDeps = startBerth(['-p', project, 'up', '--attach-dependencies', '--force-recreate', '-t', '1', 'web'], { cwd: dir, env: root.env });
+    await withDeps.waitFor(/db-1 +\| db says hi/);
+    await withDeps.waitFor(/web-1 +\| web says hi/);
+    assert.match(withDeps.output(), /^Attaching to db-1, web-1$/m);
+    withDeps.child.kill('SIGINT');
+    assert.equal(await withDeps.exited, 130, withDeps.output());
+  });
+
+  await t.test('Ctrl-C while up waits for a slow dependency stops what it started, leaves nothing half-made, status 130', async () => {
+    const { project, dir, berth } = stack(`services:
+  slow:
+    image: ${testImage}
+    command: ["sh", "-c", "trap 'echo slow got TERM; exit 0' TERM; ${forever}"]
+    healthcheck: { test: ["CMD", "test", "-f", "/tmp/never"], interval: 1s, retries: 100 }
+  app:
+    image: ${testImage}
+    command: ["sh", "-c", "echo app up; ${forever}"]
+    depends_on: { slow: { condition: service_healthy } }
+`);
+    for (const detach of [false, true]) {
+      const up = startBerth(['-p', project, '--progress', 'plain', 'up', ...(detach ? ['-d'] : [])], { cwd: dir, env: root.env, pty: true });
+      await up.waitFor(/Waiting for slow healthy/);
+      up.send('\x03');
+      const status = await up.exited;
+      const text = plainText(up.output());
+      assert.equal(status, 130, text);
+      assert.match(text, /Gracefully stopping\.\.\. \(press Ctrl\+C again to force\)/);
+      assert.match(text, new RegExp(`Container ${project}-slow-1  Stopped`));
+      assert.doesNotMatch(text, /Attaching to|app up|error/);
+      const ps = berth(['ps', '-a', '--format', 'json']).stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { Service: string; State: string });
+      assert.deepEqual(ps.map((c) => `${c.Service} ${c.State}`), ['slow exited'], 'app was never created; slow was stopped');
+      const containers = path.join(root.root, 'projects', project, 'containers');
+      assert.deepEqual(readdirSync(containers).filter((name) => existsSync(path.join(containers, name, 'pending.json'))), [], 'no half-made container');
+      const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((line) => line.includes(`${project}-app`));
+      assert.deepEqual(mounts, []);
+    }
   });
 });

@@ -35,7 +35,11 @@ export function registerBuild(program: Command): void {
     .option('-q, --quiet', 'print nothing but errors')
     .option('--progress <type>', 'progress output: auto, tty, plain, json, quiet')
     .option('--with-dependencies', 'also build the services the named ones depend on')
-    .action(async (services: string[], options: { cache?: boolean; pull?: boolean; progress?: string; buildArg?: string[]; quiet?: boolean; withDependencies?: boolean }, command: Command) => {
+    .option('--allow <entitlement>', 'grant an extra privilege to the Dockerfiles: network.host (lets RUN --network=host use the host network)', collect)
+    .action(async (services: string[], options: { cache?: boolean; pull?: boolean; progress?: string; buildArg?: string[]; quiet?: boolean; withDependencies?: boolean; allow?: string[] }, command: Command) => {
+      for (const entitlement of options.allow ?? []) {
+        if (entitlement !== 'network.host') throw new UsageError(`unknown --allow value "${entitlement}"`, { hint: 'berth knows --allow network.host' });
+      }
       const global = globalOptions(command);
       const project = await loadProject(projectOptionsFromFlags(global, { servicesNamed: services }));
       let names = services;
@@ -52,6 +56,7 @@ export function registerBuild(program: Command): void {
       const quiet = options.quiet || (options.progress ?? global.progress) === 'quiet';
       await buildServices(project, names, {
         noCache: options.cache === false,
+        allowHostNetwork: options.allow?.includes('network.host'),
         pull: options.pull,
         buildArgs: parseBuildArgs(options.buildArg ?? []),
         driver: global.runtime ? new RuntimeDriver({ binary: global.runtime }) : undefined,

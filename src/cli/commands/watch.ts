@@ -2,6 +2,7 @@
  * `berth watch [SERVICE...]`: brings the project up (building images of services with `build:`),
  * then applies `develop.watch` rules as files change, and re-plans the project when a compose
  * file, `.env` or an `env_file` changes. Runs until Ctrl-C; the containers keep running.
+ * `--no-up` with a watched service that has no running container is an error naming it.
  */
 import type { Command } from 'commander';
 import { BerthError } from '../../errors.js';
@@ -18,6 +19,11 @@ export interface RunWatchOptions {
   services?: string[];
   /** Do not build and start the services first. */
   noUp?: boolean;
+  /**
+   * With `noUp`: fail (naming them) when watched services have no running container, instead
+   * of watching containers that are not there (`berth watch --no-up`).
+   */
+  requireRunning?: boolean;
   prune?: boolean;
   quiet?: boolean;
 }
@@ -38,6 +44,16 @@ export async function runWatch(engine: Engine, project: Project, global: GlobalO
     if (toBuild.length) await buildServices(project, toBuild, { env: engine.env, store: engine.store, driver: engine.driver, log: buildLog });
     await engine.up(project, { detach: true, services: services.length ? services : undefined });
   }
+  if (options.noUp && options.requireRunning) {
+    const running = new Set((await engine.observe(project.name)).filter((container) => container.status === 'running' && !container.record.oneoff).map((container) => container.record.service));
+    const missing = watched.map((service) => service.name).filter((name) => !running.has(name));
+    if (missing.length) {
+      const names = missing.map((name) => `"${name}"`).join(', ');
+      throw new BerthError(`watch --no-up: service${missing.length === 1 ? '' : 's'} ${names} of project "${project.name}" ${missing.length === 1 ? 'has' : 'have'} no running container to update`, {
+        hint: `start ${missing.length === 1 ? 'it' : 'them'} first with "berth up -d ${missing.join(' ')}", or run "berth watch" without --no-up (it builds and starts them)`,
+      });
+    }
+  }
   const handle = startWatch(engine, project, {
     services,
     prune: options.prune,
@@ -46,10 +62,16 @@ export async function runWatch(engine: Engine, project: Project, global: GlobalO
     log: (line) => process.stderr.write(`${line}\n`),
   });
   await handle.ready;
+  // Ctrl-C stops watching and leaves the containers running (Docker Compose's `watch` does the
+  // same, so the next `watch` starts from running, up-to-date services). A second Ctrl-C while
+  // an action is still finishing exits at once.
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
+      const force = () => process.exit(130);
+      process.once('SIGINT', force);
+      process.once('SIGTERM', force);
       resolve();
     };
     process.on('SIGINT', stop);
@@ -73,7 +95,7 @@ export function registerWatch(program: Command): void {
       const reporter = stackReporter(flags.quiet ? { ...global, progress: 'quiet' } : global, project);
       const engine = await openEngine(global, reporter.sink);
       try {
-        await runWatch(engine, project, global, { services, noUp: !flags.up, prune: flags.prune, quiet: flags.quiet });
+        await runWatch(engine, project, global, { services, noUp: !flags.up, requireRunning: true, prune: flags.prune, quiet: flags.quiet });
       } finally {
         await reporter.finish();
       }
