@@ -19,7 +19,7 @@ import type { OciSeccomp, OciSeccompSyscall } from '../runtime/oci-types.js';
 import { resolveInRootfs, resolveUser } from '../runtime/resolve-user.js';
 import { parseByteSize, parseDuration } from '../validate/syntax/units.js';
 import { prepareServiceFiles } from './files.js';
-import type { ContainerHook, HealthcheckSpec, NetworkAttachment, RestartPolicy } from './types.js';
+import type { ContainerHook, ContainerRecord, HealthcheckSpec, NetworkAttachment, RestartPolicy } from './types.js';
 import { Labels } from './types.js';
 import {
   anonymousContainerLabel, anonymousTargetLabel, anonymousVolumeLabel, anonymousVolumeName, type VolumeManager,
@@ -78,24 +78,12 @@ export interface SpecInput {
   volumesFrom?: Array<{ source: string; target: string; readOnly: boolean; volume?: string }>;
 }
 
-/** The spec plus the record fields it decides. */
-export interface BuiltSpec {
-  spec: ContainerSpec;
-  args: string[];
-  env: string[];
-  workingDir?: string;
-  user?: string;
-  tty: boolean;
-  stdinOpen: boolean;
-  stopSignal: string;
-  stopGraceMs: number;
-  restart: RestartPolicy;
-  healthcheck?: HealthcheckSpec;
-  /** Named volumes mounted (real names). */
-  volumes: string[];
-  /** Anonymous volumes created or reused for this container. */
-  anonymousVolumes: string[];
-}
+/**
+ * The spec plus the record fields it decides: the process, lifecycle, healthcheck, the named
+ * volumes mounted (real names) and the anonymous volumes created or reused for this container.
+ */
+export type BuiltSpec = { spec: ContainerSpec } & Pick<ContainerRecord,
+  'args' | 'env' | 'workingDir' | 'user' | 'tty' | 'stdinOpen' | 'stopSignal' | 'stopGraceMs' | 'restart' | 'healthcheck' | 'volumes' | 'anonymousVolumes'>;
 
 /** A compose lifecycle hook (`post_start`, `pre_stop`): run as an exec in the container. */
 export type LifecycleHook = ContainerHook;

@@ -176,8 +176,8 @@ export function needsSupervisor(container: SupervisedContainer, env: NodeJS.Proc
 /**
  * Brings back a killed supervisor without waiting for it (`ps`, `logs`, `exec` call this): when
  * one of the project's containers needs one (see needsSupervisor) and none answers, one is
- * spawned with the project's runtime. Costs one socket round trip (~2 ms) when it runs, nothing
- * when nothing of the project lives. Pass the containers when the caller observed them already.
+ * spawned with the project's runtime. Costs two small file reads when it runs (its pid file and
+ * /proc/<pid>/cmdline), nothing when nothing of the project lives. Pass the containers when the caller observed them already.
  * Never throws.
  */
 export async function reviveSupervisor(project: string, options: { env?: NodeJS.ProcessEnv; containers?: readonly SupervisedContainer[] } = {}): Promise<void> {
@@ -197,6 +197,9 @@ export async function reviveSupervisor(project: string, options: { env?: NodeJS.
       }));
     }
     if (!containers.some((c) => needsSupervisor(c, env))) return;
+    // Its pid file naming a live supervisor process is enough here (two small reads instead of a
+    // socket round trip): an exiting supervisor removes the file before it stops answering.
+    if (readSupervisorPid(supervisorPaths(project, env).pidFile) !== undefined) return;
     await ensureSupervisor(project, { env: supervisorEnv(project, env), wait: false });
   } catch {
     // Only a convenience: the next up/start starts it too.
