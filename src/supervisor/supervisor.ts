@@ -410,9 +410,9 @@ export class Supervisor {
   /** The engine, loaded on the first restart only (it is large; an idle supervisor never pays for it). */
   private loadEngine(): Promise<RestartEngine | undefined> {
     this.engine ??= (async () => {
-      const specifier = '../engine/engine.js';
       try {
-        const mod = (await import(specifier)) as { Engine?: { open(opts?: { env?: NodeJS.ProcessEnv; events?: (e: EngineEvent) => void }): Promise<RestartEngine> } };
+        // A literal specifier, so the bundler keeps the engine as a lazily loaded chunk.
+        const mod = (await import('../engine/engine.js')) as { Engine?: { open(opts?: { env?: NodeJS.ProcessEnv; events?: (e: EngineEvent) => void }): Promise<RestartEngine> } };
         if (!mod.Engine) return undefined;
         return await mod.Engine.open({ env: this.env });
       } catch (err) {
@@ -468,12 +468,13 @@ export class Supervisor {
     }
     if (this.dns || Date.now() < this.dnsRetryAt) return;
     this.dnsRetryAt = Date.now() + 5000;
-    const specifier = '../network/index.js';
     let mod: { startDnsServer?: (opts: { project: string; root?: string; env?: NodeJS.ProcessEnv }) => Promise<{ close(): Promise<void>; closed?: Promise<unknown> }> };
     try {
-      mod = await import(specifier);
-    } catch {
-      return; // no network layer in this build
+      // A literal specifier, so the bundler keeps the network layer as a lazily loaded chunk.
+      mod = await import('../network/index.js');
+    } catch (err) {
+      this.log(`dns server: cannot load the network layer: ${(err as Error).message}; retrying in 5 s`);
+      return;
     }
     if (!mod.startDnsServer) return;
     try {

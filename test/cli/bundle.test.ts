@@ -26,7 +26,17 @@ test('bin/berth.js runs the bundle: up, ps and down of a stack, with the bundled
   assert.ok(existsSync(bundle), 'npm run build made dist/bundle/cli.js');
   const root = await makeStackRoot({ prefix: 'berth-bundle-' });
   const project = `bundle${process.pid}`;
-  const dir = root.project(project, `services:\n  app:\n    image: ${testImage}\n    command: ["sh", "-c", "trap 'exit 0' TERM; echo started; sleep 3600 & wait"]\n    restart: always\n`);
+  const dir = root.project(project, [
+    'services:',
+    '  app:',
+    `    image: ${testImage}`,
+    `    command: ["sh", "-c", "trap 'exit 0' TERM; echo started; sleep 3600 & wait"]`,
+    '    restart: always',
+    '  peer:',
+    `    image: ${testImage}`,
+    `    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]`,
+    '',
+  ].join('\n'));
   t.after(() => {
     berth(['-p', project, 'down', '-t', '1'], dir, root.env);
     root.remove();
@@ -41,7 +51,16 @@ test('bin/berth.js runs the bundle: up, ps and down of a stack, with the bundled
   const ps = berth(['-p', project, 'ps', '--format', 'json'], dir, root.env);
   assert.equal(ps.status, 0, ps.stderr);
   const rows = ps.stdout.trim().split('\n').map((line) => JSON.parse(line) as { Service: string; State: string });
-  assert.deepEqual(rows.map((row) => [row.Service, row.State]), [['app', 'running']]);
+  assert.deepEqual(rows.map((row) => [row.Service, row.State]).sort(), [['app', 'running'], ['peer', 'running']]);
+
+  // Service names resolve through the DNS server the bundled supervisor runs.
+  let resolved = '';
+  for (let i = 0; i < 25 && !resolved.includes('Address'); i++) {
+    const lookup = berth(['-p', project, 'exec', '-T', 'peer', 'nslookup', 'app'], dir, root.env);
+    resolved = lookup.stdout.split('Name:')[1] ?? '';
+    if (!resolved.includes('Address')) await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  assert.match(resolved, /Address:? \d+\.\d+\.\d+\.\d+/, 'peer resolves app by its service name');
 
   const runDir = path.join(root.root, 'run', 'projects', project);
   const pidFile = readdirSync(runDir).find((name) => name === 'supervisor.pid');
@@ -51,13 +70,13 @@ test('bin/berth.js runs the bundle: up, ps and down of a stack, with the bundled
   const pid = readFileSync(path.join(runDir, pidFile), 'utf8').trim();
   assert.match(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), /^berth-supervisor/);
   // Killed from outside (not by a berth command, which counts as a user stop): the policy applies.
-  const before = JSON.parse(berth(['-p', project, 'ps', '--format', 'json'], dir, root.env).stdout.trim()) as { Pid: number };
+  const before = JSON.parse(berth(['-p', project, 'ps', '--format', 'json', 'app'], dir, root.env).stdout.trim()) as { Pid: number };
   assert.ok(before.Pid > 0);
   process.kill(before.Pid, 'SIGKILL');
   let restarted = false;
   for (let i = 0; i < 50 && !restarted; i++) {
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const now = JSON.parse(berth(['-p', project, 'ps', '-a', '--format', 'json'], dir, root.env).stdout.trim()) as { State: string; RestartCount: number };
+    const now = JSON.parse(berth(['-p', project, 'ps', '-a', '--format', 'json', 'app'], dir, root.env).stdout.trim()) as { State: string; RestartCount: number };
     restarted = now.State === 'running' && now.RestartCount >= 1;
   }
   assert.ok(restarted, 'the bundled supervisor restarted the killed container (restart: always)');
