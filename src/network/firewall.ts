@@ -11,6 +11,11 @@
  *  - forward (filter): each bridge accepts traffic between its own ports, replies, and
  *    published-port (DNAT) traffic; everything else into it is dropped, which isolates networks
  *    from each other. Internal networks also drop everything leaving them.
+ *  - guard (filter, prerouting at raw priority, before conntrack and NAT): packets coming in from
+ *    a bridge with a loopback destination or source (127.0.0.0/8, ::1) are dropped. Bridges
+ *    have route_localnet on (published ports at 127.0.0.1 need it), which would otherwise let a
+ *    container reach services bound to the host's loopback by sending packets for 127.0.0.1 to
+ *    its gateway, or pass itself off as the host with a 127.x source.
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
@@ -50,6 +55,7 @@ export function buildProjectRules(table: string, project: string, networks: Netw
     `add chain inet ${table} output { type nat hook output priority -100; policy accept; }`,
     `add chain inet ${table} postrouting { type nat hook postrouting priority srcnat; policy accept; }`,
     `add chain inet ${table} forward { type filter hook forward priority filter; policy accept; }`,
+    `add chain inet ${table} guard { type filter hook prerouting priority raw; policy accept; }`,
     `add rule inet ${table} prerouting fib daddr type local jump ports`,
     `add rule inet ${table} output fib daddr type local jump ports`,
   ];
@@ -58,6 +64,13 @@ export function buildProjectRules(table: string, project: string, networks: Netw
   for (const { name, binding } of sorted) lines.push(...portRules(table, binding, `berth:${project}/${name}`));
   for (const net of networks) {
     const br = q(net.bridge);
+    // Nothing legitimate arrives from a container with a loopback address: its own loopback
+    // traffic stays in its namespace, and replies to published-port traffic from the host's
+    // 127.0.0.1 are addressed to the gateway (masqueraded) until conntrack rewrites them later.
+    lines.push(`add rule inet ${table} guard iifname ${br} ip daddr 127.0.0.0/8 drop`);
+    lines.push(`add rule inet ${table} guard iifname ${br} ip saddr 127.0.0.0/8 drop`);
+    lines.push(`add rule inet ${table} guard iifname ${br} ip6 daddr ::1 drop`);
+    lines.push(`add rule inet ${table} guard iifname ${br} ip6 saddr ::1 drop`);
     lines.push(`add rule inet ${table} postrouting oifname ${br} ip saddr 127.0.0.0/8 masquerade`);
     lines.push(`add rule inet ${table} postrouting oifname ${br} ct status dnat ip saddr ${net.subnet} masquerade`);
     if (!net.internal) lines.push(`add rule inet ${table} postrouting ip saddr ${net.subnet} oifname != ${br} masquerade`);

@@ -179,7 +179,7 @@ export async function planNetworks(root: string, project: Project, keys: readonl
     planned.push({
       name: net.name, key: net.key, project: project.name, id, driver: 'bridge', bridge, subnet: subnetText, gateway, ipRange,
       subnet6, gateway6, internal: net.internal === true, mtu, labels: { ...(net.labels ?? {}) }, created: new Date().toISOString(),
-      reserved, endpoints: {},
+      reserved, endpoints: {}, guarded: true,
     });
   }
   checkFixedAddresses(project, planned, existing);
@@ -256,11 +256,18 @@ export async function createNetworks(root: string, projectName: string, planned:
     throw err;
   }
   for (const net of planned) {
-    // Published ports reached through 127.0.0.1 leave through the bridge with a loopback source.
-    writeSysctl(`net/ipv4/conf/${net.bridge}/route_localnet`, '1');
     if (!net.internal) writeSysctl('net/ipv4/ip_forward', '1');
     events?.({ type: 'network', action: 'create', name: net.name, time: Date.now() });
   }
+}
+
+/**
+ * Turns on route_localnet on the bridges: published ports reached through 127.0.0.1 leave
+ * through the bridge with a loopback source. Call only once the project's packet rules (with
+ * their guard against loopback traffic coming in from the bridge) are loaded.
+ */
+export function enableLocalnet(nets: readonly NetworkState[]): void {
+  for (const net of nets) writeSysctl(`net/ipv4/conf/${net.bridge}/route_localnet`, '1');
 }
 
 /** Deletes bridges (one `ip` process) and their state; missing ones are fine. Call under the network lock. */

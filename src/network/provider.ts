@@ -3,8 +3,8 @@ import type { AttachRequest, EventSink, NetworkAttachment, NetworkProvider, Proj
 import { runRoot, stateRoot } from '../paths.js';
 import { attachContainer, detachContainer } from './endpoint.js';
 import { syncProjectFirewall } from './firewall.js';
-import { createNetworks, planNetworks, removeBridges, removeProjectNetworks } from './networks.js';
-import { withNetworkLock } from './state.js';
+import { createNetworks, enableLocalnet, planNetworks, removeBridges, removeProjectNetworks } from './networks.js';
+import { listNetworks, readNetwork, withNetworkLock, writeNetwork } from './state.js';
 
 /** Options of createNetworkProvider. */
 export interface NetworkProviderOptions {
@@ -27,18 +27,31 @@ export function createNetworkProvider(opts: NetworkProviderOptions = {}): Networ
     async ensureNetworks(project: Project, networkKeys: readonly string[], events?: EventSink): Promise<void> {
       if (networkKeys.length === 0) return;
       // Bridges are made under the lock: another berth must see their subnets in the kernel.
-      const made = await withNetworkLock(async () => {
+      const { made, unguarded } = await withNetworkLock(async () => {
         const planned = await planNetworks(root, project, networkKeys);
         if (planned.length > 0) await createNetworks(root, project.name, planned, events);
-        return planned;
+        // Networks made before the loopback guard existed get it now (once).
+        const unguarded = listNetworks(root).filter((n) => n.project === project.name && !n.guarded);
+        return { made: planned, unguarded };
       });
-      if (made.length === 0) return;
+      if (made.length === 0 && unguarded.length === 0) return;
       try {
         await syncProjectFirewall(root, project.name);
       } catch (err) {
+        if (made.length === 0) throw err;
         await withNetworkLock(() => removeBridges(root, made));
         await syncProjectFirewall(root, project.name).catch(() => undefined);
         throw err;
+      }
+      // route_localnet only once the guard against loopback traffic from containers is loaded.
+      enableLocalnet(made);
+      if (unguarded.length > 0) {
+        await withNetworkLock(() => {
+          for (const old of unguarded) {
+            const current = readNetwork(root, old.name);
+            if (current && current.bridge === old.bridge) writeNetwork(root, { ...current, guarded: true });
+          }
+        });
       }
     },
     attach(request: AttachRequest): Promise<NetworkAttachment> {

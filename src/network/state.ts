@@ -52,6 +52,11 @@ export interface NetworkState {
   /** Fixed addresses reserved by ipam.config.aux_addresses. */
   reserved: string[];
   endpoints: Record<string, EndpointState>;
+  /**
+   * True when the project's packet rules drop loopback traffic coming in from this bridge (every
+   * network made since that guard exists). Older networks get the guard on the next ensureNetworks.
+   */
+  guarded?: boolean;
 }
 
 /** A published port as bound, with the container address it leads to. */
