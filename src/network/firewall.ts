@@ -57,6 +57,8 @@ export function buildProjectRules(table: string, project: string, networks: Netw
     `add chain inet ${table} forward { type filter hook forward priority filter; policy accept; }`,
     `add chain inet ${table} guard { type filter hook prerouting priority raw; policy accept; }`,
     `add rule inet ${table} prerouting fib daddr type local jump ports`,
+    // Replies to ::1 never come back in from a bridge: [::1]:port is refused at once, not left hanging.
+    `add rule inet ${table} output ip6 daddr ::1 return`,
     `add rule inet ${table} output fib daddr type local jump ports`,
   ];
   // Newest container first: while a recreated container's predecessor still exists, the new one wins.

@@ -11,6 +11,7 @@ import { cidrContains, cidrOverlaps, cidrSize, formatCidr, nthAddress, parseAddr
 import { NetworkError } from './errors.js';
 import { batchQuote, ipBatch, ipBatchForce } from './exec.js';
 import { linkExists, surveyHost, writeSysctl, type HostSurvey } from './host.js';
+import { checkHostIp } from './ports.js';
 import { deleteNetworkState, listNetworks, writeNetwork, type NetworkState } from './state.js';
 
 /**
@@ -183,6 +184,9 @@ export async function planNetworks(root: string, project: Project, keys: readonl
     });
   }
   checkFixedAddresses(project, planned, existing);
+  for (const service of project.services.values()) {
+    for (const port of service.ports ?? []) checkHostIp(port.host_ip ?? '', port, `service "${service.name}"`);
+  }
   return planned;
 }
 

@@ -140,6 +140,22 @@ export function parsePublished(published: string | undefined): { from: number; t
   return { from, to };
 }
 
+/**
+ * Refuses host addresses a kernel NAT rule cannot serve: the IPv6 loopback. The kernel never
+ * routes replies addressed to ::1 in from a bridge (there is no route_localnet for IPv6), so a
+ * port published on ::1 would accept nothing.
+ */
+export function checkHostIp(hostIp: string, port: PortConfig, who: string): void {
+  if (!hostIp.includes(':')) return;
+  let loopback = false;
+  try { loopback = parseAddress(hostIp).value === 1n; } catch { return; }
+  if (loopback) {
+    throw new NetworkError(`port ${port.target} of ${who} cannot be published on ${hostIp}: berth publishes ports with kernel NAT, and the kernel does not send IPv6 loopback traffic to containers`, {
+      hint: 'publish on 127.0.0.1 (host_ip: 127.0.0.1) for a port only the host can reach, or on "::" for IPv6',
+    });
+  }
+}
+
 /** Chooses the host port of each published port; `target` holds the container's addresses. */
 export function choosePorts(ports: readonly PortConfig[], target: { v4?: string; v6?: string }, survey: PortSurvey, who: string): PortBinding[] {
   const bindings: PortBinding[] = [];
@@ -148,6 +164,7 @@ export function choosePorts(ports: readonly PortConfig[], target: { v4?: string;
     if (proto !== 'tcp' && proto !== 'udp') throw new NetworkError(`port ${port.target}/${proto} of ${who}: protocol "${proto}" is not supported`, { hint: 'use tcp or udp' });
     let hostIp = port.host_ip ?? '';
     if (hostIp === '0.0.0.0') hostIp = '';
+    checkHostIp(hostIp, port, who);
     const wantsV6 = hostIp.includes(':') && hostIp !== '::';
     const targetIp = wantsV6 ? target.v6 : hostIp === '::' ? (target.v6 ?? target.v4) : target.v4;
     if (!targetIp) {

@@ -13,7 +13,9 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { listNetworks } from '../../src/network/index.js';
+import { listNetworks, readNetwork } from '../../src/network/index.js';
+import { projectTable } from '../../src/network/firewall.js';
+import { writeNetwork } from '../../src/network/state.js';
 import { runtimeBinary } from '../../src/paths.js';
 import { haveBusybox } from '../helpers/busybox-rootfs.js';
 import { haveNetTools, httpGet, makeNetRig } from './rig.js';
@@ -69,15 +71,19 @@ test('a container cannot reach the host\'s loopback through its bridge; publishe
   await t.test('a TCP listener on the host\'s 127.0.0.1 is not reachable from the container', async (tt) => {
     const host = await listener('127.0.0.1');
     tt.after(() => host.close());
-    const r = await app.sh(`echo hi | nc -w 2 127.0.0.1 ${host.port}`);
+    const r = await app.sh(`echo hi | nc -w 1 127.0.0.1 ${host.port}`);
     assert.doesNotMatch(r.stdout, /host-secret/);
     assert.equal(host.accepted(), 0, 'the host accepted a connection from the container on 127.0.0.1');
+    // The berth path to the host (the gateway, host-gateway) does not lead to loopback-only listeners.
+    const viaGateway = await app.sh(`echo hi | nc -w 1 ${bridge.gateway} ${host.port}`);
+    assert.doesNotMatch(viaGateway.stdout, /host-secret/);
+    assert.equal(host.accepted(), 0);
   });
 
   await t.test('a TCP listener on the host\'s ::1 is not reachable from the container', async (tt) => {
     const host = await listener('::1');
     tt.after(() => host.close());
-    const out = nodeInNetns(ns, `const s=require('net').connect(${host.port},'::1');s.setTimeout(2000,()=>{console.log('timeout');process.exit(0)});s.on('data',d=>{process.stdout.write(d);process.exit(0)});s.on('error',e=>{console.log(e.code);process.exit(0)})`);
+    const out = nodeInNetns(ns, `const s=require('net').connect(${host.port},'::1');s.setTimeout(1000,()=>{console.log('timeout');process.exit(0)});s.on('data',d=>{process.stdout.write(d);process.exit(0)});s.on('error',e=>{console.log(e.code);process.exit(0)})`);
     assert.doesNotMatch(out, /host-secret/);
     assert.equal(host.accepted(), 0);
   });
@@ -110,6 +116,16 @@ test('a container cannot reach the host\'s loopback through its bridge; publishe
     tt.after(() => host.close());
     const r = await app.sh(`echo hi | nc -w 2 ${bridge.gateway} ${host.port}`);
     assert.match(r.stdout, /host-secret/);
+  });
+
+  await t.test('a network made before the guard existed gets it on the next ensureNetworks', async () => {
+    const table = projectTable(rig.root.root, name);
+    const { guarded: _, ...legacy } = readNetwork(rig.root.root, bridge.name)!;
+    writeNetwork(rig.root.root, legacy);
+    execFileSync('nft', ['delete', 'chain', 'inet', table, 'guard']);
+    await rig.provider.ensureNetworks(project, ['default']);
+    assert.match(execFileSync('nft', ['list', 'chain', 'inet', table, 'guard'], { encoding: 'utf8' }), new RegExp(`iifname "${bridge.bridge}" ip daddr 127\\.0\\.0\\.0/8 drop`));
+    assert.equal(readNetwork(rig.root.root, bridge.name)?.guarded, true);
   });
 
   await t.test('down leaves nothing', async () => {
