@@ -4,7 +4,7 @@
  * it changes nothing on the host and is gone when the bench ends).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** The value after `--name` on the command line. */
@@ -59,12 +59,17 @@ export async function startPrivateDockerd(root: string): Promise<PrivateDockerd 
   const docker = which('docker');
   if (!dockerd || !docker) return undefined;
   const host = `unix://${path.join(root, 'docker.sock')}`;
+  // The daemon logs to a file, not a pipe: benches time peers with spawnSync, and a pipe nobody
+  // reads while the event loop is blocked fills up and stalls dockerd mid-operation.
+  mkdirSync(root, { recursive: true });
+  const logFile = path.join(root, 'dockerd.log');
+  const logFd = openSync(logFile, 'a');
   const child: ChildProcess = spawn(dockerd, [
     '--data-root', path.join(root, 'data'), '--exec-root', path.join(root, 'exec'), '--pidfile', path.join(root, 'docker.pid'),
     '-H', host, '--bridge=none', '--iptables=false', '--ip6tables=false', '--ip-masq=false', '--storage-driver=overlay2',
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  child.stderr?.on('data', (chunk: Buffer) => { log = (log + chunk.toString()).slice(-4000); });
+  ], { stdio: ['ignore', 'ignore', logFd] });
+  closeSync(logFd);
+  const log = () => { try { return readFileSync(logFile, 'utf8'); } catch { return ''; } };
   const env = { ...process.env, DOCKER_HOST: host };
   for (let i = 0; i < 100; i++) {
     if (spawnSync(docker, ['version'], { env, stdio: 'ignore' }).status === 0) {
@@ -85,6 +90,6 @@ export async function startPrivateDockerd(root: string): Promise<PrivateDockerd 
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   child.kill('SIGKILL');
-  process.stderr.write(`dockerd did not start:\n${log.split('\n').slice(-5).join('\n')}\n`);
+  process.stderr.write(`dockerd did not start:\n${log().split('\n').slice(-5).join('\n')}\n`);
   return undefined;
 }
