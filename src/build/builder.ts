@@ -28,6 +28,7 @@ import { BuildError } from './errors.js';
 import { BuildNetwork, type BuildAttachment } from './network.js';
 import { cleanStaleSnapshots, commitLayer, isEmptyDiff, mountSnapshot, type LayerRef, type Snapshot } from './layer.js';
 import { expandVariablesOnly, expandWord, expandWords, keyValuePairs, type Vars } from './words.js';
+import { compareStrings } from '../compare.js';
 
 /** Another named context for `COPY --from=<name>` / `FROM <name>`: a local directory or an image. */
 export type AdditionalContext = { dir: string } | { image: string };
@@ -590,7 +591,7 @@ class Builder {
       });
     }
     const buildArgEnv: string[] = [];
-    for (const [key, value] of [...state.args].sort((a, b) => a[0].localeCompare(b[0]))) {
+    for (const [key, value] of [...state.args].sort((a, b) => compareStrings(a[0], b[0]))) {
       if (value !== undefined) buildArgEnv.push(`${key}=${value}`);
     }
     for (const name of predefinedArgs) {

@@ -4,6 +4,7 @@
  */
 import type { LogLine } from '../engine/log-files.js';
 import { ColorCycle, type Paint } from './colors.js';
+import { compareStrings } from '../compare.js';
 
 /** Options of a LogPrinter. */
 export interface LogPrinterOptions {
@@ -34,7 +35,7 @@ export class LogPrinter {
 
   /** Widens the prefix for these containers (call with every name known up front, sorted). */
   register(containers: ReadonlyArray<{ name: string; service: string }>): void {
-    for (const container of [...containers].sort((a, b) => a.service.localeCompare(b.service))) {
+    for (const container of [...containers].sort((a, b) => compareStrings(a.service, b.service))) {
       this.colors.for(container.service);
       this.width = Math.max(this.width, displayName(container.name, this.options.project).length);
     }

@@ -4,6 +4,7 @@
  * path: the chain of depends_on that decided when the last service was ready.
  */
 import type { EngineEvent } from '../engine/types.js';
+import { compareStrings } from '../compare.js';
 
 /** Milestones of one service, in ms since the first event (the slowest replica counts). */
 export interface ServiceTimeline {
@@ -51,7 +52,7 @@ export function computeTimeline(events: readonly EngineEvent[], dependsOn: Depen
     last = Math.max(last, event.time);
   }
   if (![...byService.values()].some((entry) => entry.startedMs !== undefined)) return undefined;
-  const services = [...byService.values()].sort((a, b) => (readyMs(a) ?? 0) - (readyMs(b) ?? 0) || a.service.localeCompare(b.service));
+  const services = [...byService.values()].sort((a, b) => (readyMs(a) ?? 0) - (readyMs(b) ?? 0) || compareStrings(a.service, b.service));
   return { totalMs: last - origin, services, criticalPath: criticalPath(byService, dependsOn) };
 }
 

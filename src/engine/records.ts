@@ -9,6 +9,7 @@ import path from 'node:path';
 import { setImageUsageProvider } from '../images/store/index.js';
 import { stateRoot } from '../paths.js';
 import type { ContainerRecord, ContainerRunInfo, ProjectRecord } from './types.js';
+import { compareStrings } from '../compare.js';
 
 /** `<stateRoot>/projects`. */
 export function projectsRoot(env: NodeJS.ProcessEnv = process.env): string {
@@ -84,7 +85,7 @@ export function listRecords(project: string, env: NodeJS.ProcessEnv = process.en
     const record = readRecord(project, name, env);
     if (record) records.push(record);
   }
-  return records.sort((a, b) => a.service.localeCompare(b.service) || a.number - b.number || a.name.localeCompare(b.name));
+  return records.sort((a, b) => compareStrings(a.service, b.service) || a.number - b.number || compareStrings(a.name, b.name));
 }
 
 /** One container's record, or undefined when there is none (or it is still being created). */

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import type { RuntimeDriver } from '../runtime/index.js';
 import type { ObservedContainer } from './types.js';
+import { compareStrings } from '../compare.js';
 
 /** One container's figures (or the project total, with name "TOTAL"). */
 export interface StatsRow {
@@ -70,7 +71,7 @@ export async function collectStats(driver: RuntimeDriver, containers: readonly O
       cpuPercent, memoryBytes: b?.memory ?? 0, memoryLimitBytes: limit, memoryPercent: b ? (b.memory / limit) * 100 : 0,
       netRxBytes: b?.rx ?? 0, netTxBytes: b?.tx ?? 0, pids: b?.pids ?? 0,
     };
-  }).sort((x, y) => x.name.localeCompare(y.name));
+  }).sort((x, y) => compareStrings(x.name, y.name));
   const projects = [...new Set(rows.map((r) => r.project))].sort();
   for (const project of projects) {
     const own = rows.filter((r) => r.project === project);

@@ -20,6 +20,7 @@ import {
   deleteContainerState, listNetworks, readContainerState, readNetwork, releasePortClaims, setPortClaims, withNetworkLock,
   writeContainerState, writeNetwork, type ContainerNetState, type EndpointState, type NetworkState,
 } from './state.js';
+import { compareStrings } from '../compare.js';
 
 /** The named netns of a container. */
 export function netnsName(containerId: string): string {
@@ -35,7 +36,7 @@ export function netnsPath(name: string): string {
 export function orderedNetworks(service: Service): Array<[string, ServiceNetwork]> {
   return Object.entries(service.networks ?? {})
     .map(([key, value]) => [key, value ?? {}] as [string, ServiceNetwork])
-    .sort((a, b) => (b[1].priority ?? 0) - (a[1].priority ?? 0) || a[0].localeCompare(b[0]));
+    .sort((a, b) => (b[1].priority ?? 0) - (a[1].priority ?? 0) || compareStrings(a[0], b[0]));
 }
 
 function macFor(ipv4: string | undefined): string {

@@ -21,6 +21,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { hostLockPath, listContainerStates, listNetworks, withFileLock, type NetworkState, type PortBinding } from './state.js';
 import { nftScript, runTool } from './exec.js';
+import { compareStrings } from '../compare.js';
 
 /** The nftables table name of a project in a berth root. */
 export function projectTable(root: string, project: string): string {
@@ -62,7 +63,7 @@ export function buildProjectRules(table: string, project: string, networks: Netw
     `add rule inet ${table} output fib daddr type local jump ports`,
   ];
   // Newest container first: while a recreated container's predecessor still exists, the new one wins.
-  const sorted = [...ports].sort((a, b) => b.created.localeCompare(a.created));
+  const sorted = [...ports].sort((a, b) => compareStrings(b.created, a.created));
   for (const { name, binding } of sorted) lines.push(...portRules(table, binding, `berth:${project}/${name}`));
   for (const net of networks) {
     const br = q(net.bridge);

@@ -13,6 +13,7 @@ import { readCgroupStats, type ContainerStats } from './cgroup-stats.js';
 import { isHybridCgroupHost } from './host.js';
 import { serializeOciConfig } from './oci-spec.js';
 import type { OciConfig, OciState } from './oci-types.js';
+import { compareStrings } from '../compare.js';
 
 /** Which family the binary belongs to; decides the few places where their CLIs differ. */
 export type RuntimeKind = 'berth' | 'runc' | 'crun';
@@ -258,7 +259,7 @@ export class RuntimeDriver {
   async list(): Promise<RuntimeListEntry[]> {
     const result = await this.invoke({ action: 'list', args: ['list', '--format', 'json'], mode: 'capture', timeoutMs: this.timeoutMs });
     const parsed = JSON.parse(result.stdout.trim() || '[]') as RuntimeListEntry[] | null;
-    return (parsed ?? []).map((e) => ({ id: e.id, pid: e.pid, status: e.status, bundle: e.bundle })).sort((a, b) => a.id.localeCompare(b.id));
+    return (parsed ?? []).map((e) => ({ id: e.id, pid: e.pid, status: e.status, bundle: e.bundle })).sort((a, b) => compareStrings(a.id, b.id));
   }
 
   /** Resource usage read from the container's cgroup (path from its bundle's config.json). */

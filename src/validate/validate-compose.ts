@@ -9,6 +9,7 @@ import { checkResources } from './check-resources.js';
 import { checkServices } from './check-services.js';
 import { CheckContext, isMapping } from './context.js';
 import { checkSchema } from './schema-check.js';
+import { compareStrings } from '../compare.js';
 
 /** Every problem in a loaded compose document, in file order; empty when it is valid. */
 export function findIssues(loaded: LoadedCompose): ValidationIssue[] {
@@ -46,7 +47,7 @@ function sortIssues(issues: ValidationIssue[], configFiles: readonly string[]): 
       const sb = b.issue.source;
       return (
         fileRank(sa) - fileRank(sb) ||
-        (sa?.file ?? '').localeCompare(sb?.file ?? '') ||
+        compareStrings(sa?.file ?? '', sb?.file ?? '') ||
         (sa?.line ?? 0) - (sb?.line ?? 0) ||
         (sa?.column ?? 0) - (sb?.column ?? 0) ||
         a.order - b.order

@@ -6,6 +6,7 @@ import { commandText, portsText, statusText } from '../container-status.js';
 import { globalOptions } from '../global-options.js';
 import { loadStackTarget, openEngine, selectContainers } from '../stack.js';
 import { reviveSupervisor } from '../../supervisor/index.js';
+import { compareStrings } from '../../compare.js';
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 const statuses = ['paused', 'restarting', 'removing', 'running', 'dead', 'created', 'exited'];
@@ -72,7 +73,7 @@ function print(all: ObservedContainer[], flags: PsFlags, wantedStatus: string[],
   let containers = all;
   if (wantedStatus.length) containers = containers.filter((c) => wantedStatus.includes(c.status));
   if (wantedService.length) containers = containers.filter((c) => wantedService.includes(c.record.service));
-  containers.sort((a, b) => a.record.name.localeCompare(b.record.name));
+  containers.sort((a, b) => compareStrings(a.record.name, b.record.name));
   if (flags.services) {
     const names = [...new Set(containers.map((c) => c.record.service))].sort();
     if (names.length) process.stdout.write(`${names.join('\n')}\n`);

@@ -4,6 +4,7 @@ import { Engine } from '../../engine/engine.js';
 import { processRows, renderTable, topTitles } from '../../engine/top.js';
 import { globalOptions } from '../global-options.js';
 import { resolveProjectName } from '../project-name.js';
+import { compareStrings } from '../../compare.js';
 
 /** Registers `berth top`. */
 export function registerTop(program: Command): void {
@@ -16,7 +17,7 @@ export function registerTop(program: Command): void {
       const engine = await Engine.open({ runtime: global.runtime });
       const containers = (await engine.observe(name, { all: false, oneoff: true }))
         .filter((c) => c.status === 'running' && (services.length === 0 || services.includes(c.record.service)))
-        .sort((a, b) => a.record.name.localeCompare(b.record.name));
+        .sort((a, b) => compareStrings(a.record.name, b.record.name));
       const blocks: string[] = [];
       for (const container of containers) {
         let pids: number[];

@@ -25,6 +25,7 @@ import { exists, splitDigest, writeFileAtomic } from './files.js';
 import { collectGarbage, createLease, type GcOptions, type GcResult, type Lease } from './gc.js';
 import { withFileLock } from './lock.js';
 import { readStoreState, refsOf, writeStoreState } from './state.js';
+import { compareStrings } from '../../compare.js';
 
 /** An image known to the store: one manifest with its config and layers. */
 export interface StoredImage {
@@ -257,7 +258,7 @@ export class ImageStore {
       const image = await this.loadImage(digest, refs);
       if (image) images.push(image);
     }
-    return images.sort((a, b) => (b.created ?? '').localeCompare(a.created ?? '') || a.id.localeCompare(b.id));
+    return images.sort((a, b) => compareStrings(b.created ?? '', a.created ?? '') || compareStrings(a.id, b.id));
   }
 
   /**
