@@ -12,6 +12,7 @@ import path from 'node:path';
 import type { NetworkAttachment, NetworkProvider, Project, Service } from '../engine/types.js';
 import { createNetworkProvider, readNetwork, startDnsServer, type DnsServerHandle } from '../network/index.js';
 import { runRoot } from '../paths.js';
+import { processAlive as pidAlive } from '../processes.js';
 
 /** Project (in network state and nftables) that owns the build network. */
 export const buildProjectName = 'berth-build';
@@ -106,14 +107,6 @@ export async function buildResolvers(files = { main: '/etc/resolv.conf', systemd
   return { servers, search: main.search, options: main.options.filter((option) => !option.startsWith('ndots')), loopbackOnly: servers.length ? [] : main.servers.filter(isLoopback) };
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 let slotCounter = 0;
 

@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { PublishedPort } from '../engine/types.js';
+import { processAlive as pidAlive } from '../processes.js';
 
 /** One container's place on one network. */
 export interface EndpointState {
@@ -176,14 +177,6 @@ export const hostLockPath = process.env.BERTH_NETWORK_LOCK ?? '/run/berth-networ
 /** Per-lock chains: callers in this process queue here instead of polling the directory. */
 const chains = new Map<string, Promise<unknown>>();
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 async function acquire(lockPath: string): Promise<void> {
   const deadline = Date.now() + 60_000;

@@ -162,7 +162,7 @@ services:
   web:
     image: img
     environment: { B: two }
-    working_dir: /work/dir
+    working_dir: /srv/appdir
     user: app
     group_add: [staff]
     hostname: web.example.org
@@ -183,7 +183,7 @@ services:
   const built = await buildContainerSpec(f.input('web'));
   assert.deepEqual(built.args, ['/entry', 'serve']);
   assert.deepEqual(built.env, ['A=1', 'B=two']);
-  assert.equal(built.workingDir, '/work/dir');
+  assert.equal(built.workingDir, '/srv/appdir');
   assert.ok(statSync(path.join(f.rootfs, 'work/dir')).isDirectory(), 'a missing working_dir is created in the rootfs');
   assert.equal(built.user, 'app');
   assert.deepEqual(built.spec.user, { uid: 1000, gid: 1000, additionalGids: [50], home: '/home/app' });

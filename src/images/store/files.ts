@@ -3,6 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ImageError } from '../../errors.js';
+import { processAlive } from '../../processes.js';
+
+export { processAlive };
 
 /** Digest algorithms the store accepts. */
 export const supportedAlgorithms = new Set(['sha256', 'sha512']);
@@ -48,12 +51,3 @@ export async function writeFileAtomic(file: string, data: string | Buffer, mode 
   await rename(tmp, file);
 }
 
-/** True while process `pid` exists (EPERM counts: it exists, just not ours). */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

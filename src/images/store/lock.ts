@@ -8,18 +8,11 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { ImageError } from '../../errors.js';
+import { processAlive } from '../../processes.js';
 
 const held = new AsyncLocalStorage<Set<string>>();
 const queues = new Map<string, Promise<unknown>>();
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 async function tryCreate(file: string): Promise<boolean> {
   try {
