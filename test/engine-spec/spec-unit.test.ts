@@ -184,7 +184,7 @@ services:
   assert.deepEqual(built.args, ['/entry', 'serve']);
   assert.deepEqual(built.env, ['A=1', 'B=two']);
   assert.equal(built.workingDir, '/srv/appdir');
-  assert.ok(statSync(path.join(f.rootfs, 'work/dir')).isDirectory(), 'a missing working_dir is created in the rootfs');
+  assert.ok(statSync(path.join(f.rootfs, 'srv/appdir')).isDirectory(), 'a missing working_dir is created in the rootfs');
   assert.equal(built.user, 'app');
   assert.deepEqual(built.spec.user, { uid: 1000, gid: 1000, additionalGids: [50], home: '/home/app' });
   assert.equal(built.spec.hostname, 'web');
