@@ -1,10 +1,12 @@
 /** The NetworkProvider the engine uses: bridges per network, a netns per container, kernel NAT for ports. */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { AttachRequest, EventSink, NetworkAttachment, NetworkProvider, Project } from '../engine/types.js';
 import { runRoot, stateRoot } from '../paths.js';
 import { attachContainer, detachContainer } from './endpoint.js';
 import { syncProjectFirewall } from './firewall.js';
 import { createNetworks, enableLocalnet, planNetworks, removeBridges, removeProjectNetworks } from './networks.js';
-import { listNetworks, readNetwork, withNetworkLock, writeNetwork } from './state.js';
+import { listContainerStates, listNetworks, readNetwork, withNetworkLock, writeNetwork } from './state.js';
 
 /** Options of createNetworkProvider. */
 export interface NetworkProviderOptions {
@@ -61,6 +63,12 @@ export function createNetworkProvider(opts: NetworkProviderOptions = {}): Networ
       return detachContainer(ctx, containerId, attachment);
     },
     async removeNetworks(project: { name: string; networks?: Project['networks'] }, events?: EventSink): Promise<void> {
+      // A berth command killed between attaching a container and writing its record leaves an
+      // endpoint no container owns; the engine calls this under the project lock with every
+      // recorded container gone, so such endpoints are leftovers and are removed here.
+      const stale = listContainerStates(root).filter((state) => state.project === project.name
+        && !existsSync(path.join(root, 'projects', state.project, 'containers', state.containerName, 'record.json')));
+      await Promise.all(stale.map((state) => detachContainer({ root }, state.containerId, undefined)));
       await withNetworkLock(() => removeProjectNetworks(root, project, events));
       await syncProjectFirewall(root, project.name);
     },
