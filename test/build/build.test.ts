@@ -200,7 +200,7 @@ RUN cat /opt/sub/x.txt /opt/message > /opt/both
   assert.equal(missing.status, 1);
   assert.match(missing.stderr, /Dockerfile:2: COPY nothing-here: not found in the build context/);
 
-  // The library entry point H1's `up --build` uses.
+  // The library entry point `up --build` uses.
   writeFileSync(path.join(dir, 'Dockerfile'), `FROM ${testImage}\nCMD ["echo", "lib"]\n`);
   const project = await loadProject(projectOptionsFromFlags({}, { cwd: dir, env: root.env }));
   const results = await buildServices(project, ['app'], { env: root.env, store, log: () => undefined });

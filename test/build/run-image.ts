@@ -14,7 +14,7 @@ export async function runImage(root: StackRoot, ref: string, args?: string[]): P
   const image = await store.resolve(ref);
   assert.ok(image, `image ${ref} exists`);
   const id = `h6-build-${process.pid}-${++runs}`;
-  const bundle = mkdtempSync('/tmp/h6-bundle-');
+  const bundle = mkdtempSync('/tmp/berth-build-image-');
   const driver = new RuntimeDriver({ env: root.env });
   try {
     const { rootfs } = await prepareContainerRootfs(store, image, id);
