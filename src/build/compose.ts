@@ -9,6 +9,7 @@ import type { Project, Service } from '../model/types.js';
 import type { RuntimeDriver } from '../runtime/index.js';
 import { buildImage, type AdditionalContext, type BuildResult } from './builder.js';
 import { BuildError } from './errors.js';
+import { parseByteSize as parseComposeByteSize } from '../validate/syntax/units.js';
 
 /** Options of buildServices (CLI flags of `berth build`, `up --build`). */
 export interface BuildServicesOptions {
@@ -37,14 +38,14 @@ export function hasBuild(service: Service): boolean {
   return service.build !== undefined && service.build !== null;
 }
 
-/** `1g`, `512m`, `64k`, `1024` → bytes. */
+/** `1g`, `512m`, `64k`, `1024` → bytes (the compose file's size syntax), as a BuildError naming `what`. */
 export function parseByteSize(value: unknown, what: string): number | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value === 'number') return value;
-  const match = /^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$/i.exec(String(value).trim());
-  if (!match) throw new BuildError(`${what}: invalid size "${String(value)}"`, { hint: 'write a number of bytes or a size like 64m or 1g' });
-  const scale: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
-  return Math.round(Number(match[1]) * scale[match[2].toLowerCase()]);
+  try {
+    return parseComposeByteSize(typeof value === 'number' ? value : String(value));
+  } catch (err) {
+    throw new BuildError(`${what}: ${(err as Error).message}`, { hint: 'write a number of bytes or a size like 64m or 1g' });
+  }
 }
 
 /**

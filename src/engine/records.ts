@@ -4,12 +4,15 @@
  * described in types.ts. Every function takes an optional environment so a library user can
  * point one Engine at another BERTH_ROOT than the process's.
  */
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { setImageUsageProvider } from '../images/store/index.js';
 import { stateRoot } from '../paths.js';
 import type { ContainerRecord, ContainerRunInfo, ProjectRecord } from './types.js';
 import { compareStrings } from '../compare.js';
+import { writeJsonAtomic } from '../atomic-write.js';
+
+export { writeJsonAtomic };
 
 /** `<stateRoot>/projects`. */
 export function projectsRoot(env: NodeJS.ProcessEnv = process.env): string {
@@ -24,14 +27,6 @@ export function projectDir(name: string, env: NodeJS.ProcessEnv = process.env): 
 /** `<stateRoot>/projects/<project>/containers/<name>`: record, run info, bundle and logs of one container. */
 export function containerDir(project: string, name: string, env: NodeJS.ProcessEnv = process.env): string {
   return path.join(projectDir(project, env), 'containers', name);
-}
-
-/** Writes JSON to `file` atomically: a reader sees the old or the new content, never a mix. */
-export function writeJsonAtomic(file: string, value: unknown): void {
-  mkdirSync(path.dirname(file), { recursive: true });
-  const temp = `${file}.${process.pid}.${Math.random().toString(36).slice(2, 8)}.tmp`;
-  writeFileSync(temp, `${JSON.stringify(value, null, 2)}\n`);
-  renameSync(temp, file);
 }
 
 function readJson<T>(file: string): T | undefined {

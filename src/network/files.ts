@@ -1,8 +1,9 @@
 /** The per-container files berth writes and the runtime bind-mounts: /etc/hosts, /etc/resolv.conf, /etc/hostname. */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { readResolvConf } from './host.js';
 import { NetworkError } from './errors.js';
+import { writeTextAtomic } from '../atomic-write.js';
 
 /** One `extra_hosts` entry resolved: name -> address. */
 export interface HostEntry {
@@ -27,12 +28,6 @@ export function parseExtraHosts(entries: readonly string[], gateway: string | un
   });
 }
 
-function writeAtomic(file: string, text: string): void {
-  mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, text, { mode: 0o644 });
-  renameSync(tmp, file);
-}
 
 /** Writes `<dir>/hosts`: loopback, the container's own names on each address, extra hosts. */
 export function writeHostsFile(dir: string, own: Array<{ address: string; names: string[] }>, extra: HostEntry[], base?: string): string {
@@ -47,7 +42,7 @@ export function writeHostsFile(dir: string, own: Array<{ address: string; names:
   for (const entry of extra) lines.push(`${entry.address}\t${entry.name}`);
   for (const entry of own) if (entry.names.length > 0) lines.push(`${entry.address}\t${entry.names.join(' ')}`);
   const file = path.join(dir, 'hosts');
-  writeAtomic(file, lines.join('\n') + '\n');
+  writeTextAtomic(file, lines.join('\n') + '\n');
   return file;
 }
 
@@ -60,14 +55,14 @@ export function writeResolvConf(dir: string, nameservers: string[], search: read
   if (search.length > 0) lines.push(`search ${search.join(' ')}`);
   if (options.length > 0) lines.push(`options ${options.join(' ')}`);
   const file = path.join(dir, 'resolv.conf');
-  writeAtomic(file, lines.join('\n') + '\n');
+  writeTextAtomic(file, lines.join('\n') + '\n');
   return file;
 }
 
 /** Writes `<dir>/hostname`. */
 export function writeHostnameFile(dir: string, hostname: string): string {
   const file = path.join(dir, 'hostname');
-  writeAtomic(file, `${hostname}\n`);
+  writeTextAtomic(file, `${hostname}\n`);
   return file;
 }
 

@@ -9,11 +9,11 @@
  * root; host ports handed out are also recorded there (readPortClaims). The lock is held only
  * to decide and write state: kernel work runs outside it.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { PublishedPort } from '../engine/types.js';
 import { processAlive as pidAlive } from '../processes.js';
+import { writeJsonAtomic } from '../atomic-write.js';
 
 /** One container's place on one network. */
 export interface EndpointState {
@@ -103,12 +103,6 @@ function containerFile(root: string, id: string): string {
   return path.join(networksDir(root), 'containers', `${encodeURIComponent(id)}.json`);
 }
 
-function writeAtomic(file: string, value: unknown): void {
-  mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
-  renameSync(tmp, file);
-}
 
 function readJson<T>(file: string): T | undefined {
   try {
@@ -125,7 +119,7 @@ export function readNetwork(root: string, name: string): NetworkState | undefine
 
 /** Writes one network's state atomically. */
 export function writeNetwork(root: string, state: NetworkState): void {
-  writeAtomic(networkFile(root, state.name), state);
+  writeJsonAtomic(networkFile(root, state.name), state);
 }
 
 /** Removes one network's state file. */
@@ -151,7 +145,7 @@ export function readContainerState(root: string, id: string): ContainerNetState 
 
 /** Writes one container's network state atomically. */
 export function writeContainerState(root: string, state: ContainerNetState): void {
-  writeAtomic(containerFile(root, state.containerId), state);
+  writeJsonAtomic(containerFile(root, state.containerId), state);
 }
 
 /** Removes one container's network state file. */
@@ -265,7 +259,7 @@ export function readPortClaims(): PortClaim[] | undefined {
 /** Rewrites the port claims of one container (none: it has no ports any more). Call under the lock. */
 export function setPortClaims(root: string, containerId: string, claims: PortClaim[]): void {
   const others = (readPortClaims() ?? []).filter((c) => !(c.root === root && c.containerId === containerId));
-  writeAtomic(hostPortsPath, [...others, ...claims]);
+  writeJsonAtomic(hostPortsPath, [...others, ...claims]);
 }
 
 /** Marks one container's claims as being released by this process. Call under the lock. */
@@ -275,6 +269,6 @@ export function releasePortClaims(root: string, containerId: string): boolean {
   for (const c of claims) {
     if (c.root === root && c.containerId === containerId) { c.releasing = process.pid; found = true; }
   }
-  if (found) writeAtomic(hostPortsPath, claims);
+  if (found) writeJsonAtomic(hostPortsPath, claims);
   return found;
 }
