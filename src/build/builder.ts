@@ -7,7 +7,7 @@
  * is not run again.
  */
 import { randomBytes } from 'node:crypto';
-import { copyFile, chmod, lchown, lstat, lutimes, mkdir, mkdtemp, readFile, readlink, rm, rmdir, symlink, utimes, writeFile } from 'node:fs/promises';
+import { copyFile, chmod, lchown, lstat, lutimes, mkdir, mkdtemp, open, readFile, readlink, rm, rmdir, symlink, utimes, writeFile } from 'node:fs/promises';
 import { accessSync, createReadStream, constants as fsConstants, type Stats } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { Readable } from 'node:stream';
@@ -959,7 +959,7 @@ class Builder {
 
 /** Kind of archive `file` is, by its first bytes (only kinds ADD extracts). */
 async function archiveKind(file: string): Promise<'tar' | 'gzip' | 'zstd' | 'bzip2' | 'xz' | undefined> {
-  const handle = await import('node:fs/promises').then((fs) => fs.open(file, 'r'));
+  const handle = await open(file, 'r');
   try {
     const head = Buffer.alloc(512);
     const { bytesRead } = await handle.read(head, 0, 512, 0);

@@ -5,7 +5,7 @@
  * rebuilds the image and recreates the service. Edits to the compose files, `.env` or an
  * `env_file` reload the project and converge only what changed.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
@@ -393,7 +393,6 @@ export function startWatch(engine: Engine, initial: Project, options: WatchOptio
           const rel = relativeTo(rule, dir);
           if (rel && rule.ignore.ignores(rel)) return;
           if (rel && matches(rule, dir)) files.push([dir, 'change']);
-          const { readdir } = await import('node:fs/promises');
           for (const name of (await readdir(dir)).sort()) await walk(path.join(dir, name));
         };
         await walk(rule.path);

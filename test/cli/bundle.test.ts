@@ -14,7 +14,7 @@ import { packageRoot } from '../../src/paths.js';
 import { makeStackRoot, testImage } from '../helpers/stack.js';
 
 const distRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bundle = path.join(distRoot, 'bundle', 'cli.js');
+const bundle = path.join(distRoot, 'bundle', 'cli.cjs');
 const usesThisBuild = path.join(packageRoot, 'dist') === distRoot;
 
 function berth(args: string[], cwd: string, env: NodeJS.ProcessEnv) {
@@ -23,7 +23,7 @@ function berth(args: string[], cwd: string, env: NodeJS.ProcessEnv) {
 }
 
 test('bin/berth.js runs the bundle: up, ps and down of a stack, with the bundled supervisor', { skip: usesThisBuild ? undefined : 'this build output is not the one bin/berth.js runs (BERTH_DIST)' }, async (t) => {
-  assert.ok(existsSync(bundle), 'npm run build made dist/bundle/cli.js');
+  assert.ok(existsSync(bundle), 'npm run build made dist/bundle/cli.cjs');
   const root = await makeStackRoot({ prefix: 'berth-bundle-' });
   const project = `bundle${process.pid}`;
   const dir = root.project(project, [
@@ -66,7 +66,7 @@ test('bin/berth.js runs the bundle: up, ps and down of a stack, with the bundled
   const pidFile = readdirSync(runDir).find((name) => name === 'supervisor.pid');
   assert.ok(pidFile, 'a supervisor runs for the project');
   // The supervisor renames itself; that it runs at all shows its entry was found next to the
-  // bundle (there is no other main.js beside the bundle's chunks). It restarts a killed container.
+  // bundle (dist/bundle/main.js). It restarts a killed container.
   const pid = readFileSync(path.join(runDir, pidFile), 'utf8').trim();
   assert.match(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), /^berth-supervisor/);
   // Killed from outside (not by a berth command, which counts as a user stop): the policy applies.
