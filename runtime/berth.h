@@ -48,6 +48,9 @@ void json_write(FILE *f, const struct jv *v);
 void json_write_str(FILE *f, const char *s);
 void json_write_strn(FILE *f, const char *s, size_t n);
 
+/* ---- hostbatch.c: `host-batch`, host-side steps of many containers in one process ---- */
+int cmd_host_batch(void);
+
 /* ---- state.c ---- */
 struct state {
   char id[256];

@@ -10,7 +10,8 @@
 
 static const char *usage =
   "usage: berth-runtime [--root DIR] [--log FILE] [--log-format text|json] COMMAND [OPTIONS] ID\n"
-  "commands: create, start, run, state, kill, delete, exec, pause, resume, ps, list, stats\n";
+  "commands: create, start, run, state, kill, delete, exec, pause, resume, ps, list, stats\n"
+  "berth's own: host-batch (host-side mount, umount and network namespace steps read from stdin)\n";
 
 /* option matching: "--name VALUE", "--name=VALUE", or a short alias */
 static int opt_val(char **argv, int argc, int *i, const char *lng, const char *shrt, const char **out) {
@@ -129,6 +130,7 @@ int main(int argc, char **argv) {
   }
   if (i >= argc) { fputs(usage, stderr); return 2; }
   const char *cmd = argv[i++];
+  if (!strcmp(cmd, "host-batch")) return cmd_host_batch();
   if (!strcmp(cmd, "create") || !strcmp(cmd, "run")) {
     struct create_opts o; memset(&o, 0, sizeof o);
     int run = !strcmp(cmd, "run");

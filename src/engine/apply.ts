@@ -103,6 +103,23 @@ async function supervisorAnswering(engine: Engine, projectName: string, spawned:
   await engine.ensureSupervisor(projectName).catch(() => undefined);
 }
 
+/**
+ * What a container's start waits for first: the supervisor serving DNS on the project's networks,
+ * so a container that looks up a service name as soon as it starts gets an answer. Asked once
+ * (the first start waits; the supervisor boots while the containers are made); never throws:
+ * without a supervisor containers still run, only their name lookups fail.
+ */
+function dnsGate(engine: Engine, projectName: string, spawned: Promise<boolean>): () => Promise<void> {
+  let ready: Promise<void> | undefined;
+  return () => {
+    ready ??= (async () => {
+      await spawned;
+      await engine.supervisorDns(projectName);
+    })().catch(() => undefined);
+    return ready;
+  };
+}
+
 /** Options of ensureServiceImages(). */
 export interface EnsureImagesOptions {
   /** Build every service with `build:` (`--build`). */
@@ -226,7 +243,8 @@ async function converge(engine: Engine, project: Project, options: UpOptions): P
     }
     // Each container's "healthy" (and a job's "exited") is announced once per up, for the timeline.
     const announced = new Set<string>();
-    await applyServices(engine, project, services, plan, observed, images, announced, options);
+    const beforeRun = supervisor ? dnsGate(engine, project.name, supervisor) : undefined;
+    await applyServices(engine, project, services, plan, observed, images, announced, options, beforeRun);
     if (supervisor && plan.actions.some((a) => a.kind !== 'remove')) await supervisorAnswering(engine, project.name, supervisor);
     if (options.wait && !options.noStart) await waitForServices(engine, project, services, options.waitTimeout, announced, options.signal);
     return { plan, services };
@@ -246,6 +264,7 @@ function timeoutMs(seconds: number | undefined): number | undefined {
 
 async function applyServices(
   engine: Engine, project: Project, services: string[], plan: Plan, observed: ObservedContainer[], images: ReadonlyMap<string, StoredImage>, announced: Set<string>, options: UpOptions,
+  beforeRun?: () => Promise<void>,
 ): Promise<void> {
   const selected = new Set(services);
   const tasks = new Map<string, Promise<void>>();
@@ -270,7 +289,7 @@ async function applyServices(
           }
         }
         checkInterrupted(options);
-        await applyService(engine, project, service, plan.actions.filter((a) => a.service === name), observed, images.get(name), options);
+        await applyService(engine, project, service, plan.actions.filter((a) => a.service === name), observed, images.get(name), options, beforeRun);
       })();
       tasks.set(name, task);
     }
@@ -287,7 +306,10 @@ async function applyServices(
   }
 }
 
-async function applyService(engine: Engine, project: Project, service: Service, actions: PlannedAction[], observed: ObservedContainer[], image: StoredImage | undefined, options: UpOptions): Promise<void> {
+async function applyService(
+  engine: Engine, project: Project, service: Service, actions: PlannedAction[], observed: ObservedContainer[], image: StoredImage | undefined, options: UpOptions,
+  beforeRun?: () => Promise<void>,
+): Promise<void> {
   const find = (name: string) => observed.find((c) => c.record.name === name);
   const stopMs = timeoutMs(options.timeout);
   await settleAll(actions.filter((a) => a.kind === 'remove').map(async (action) => {
@@ -311,7 +333,7 @@ async function applyService(engine: Engine, project: Project, service: Service, 
       record = await engine.createContainer(project, service, action.number, { pull: 'missing', image });
     }
     checkInterrupted(options);
-    if (!options.noStart && record) await engine.startContainer(record, { fresh: action.kind !== 'start' });
+    if (!options.noStart && record) await engine.startContainer(record, { fresh: action.kind !== 'start', beforeRun });
   }));
 }
 
@@ -493,8 +515,9 @@ export async function stopContainers(
 /** Starts containers, dependencies before their dependents, each wave in parallel; then makes sure the supervisor runs. */
 export async function startContainers(engine: Engine, projectName: string, containers: readonly ObservedContainer[]): Promise<void> {
   const supervisor = containers.length ? spawnSupervisorEarly(engine, projectName) : undefined;
+  const beforeRun = supervisor ? dnsGate(engine, projectName, supervisor) : undefined;
   for (const wave of stopWaves(containers.map((c) => c.record)).reverse()) {
-    await Promise.all(containers.filter((c) => wave.includes(c.record.service) && c.status !== 'running').map((c) => engine.startContainer(c.record)));
+    await Promise.all(containers.filter((c) => wave.includes(c.record.service) && c.status !== 'running').map((c) => engine.startContainer(c.record, { beforeRun })));
   }
   if (supervisor) await supervisorAnswering(engine, projectName, supervisor);
 }

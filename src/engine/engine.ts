@@ -30,7 +30,7 @@ import { listRecords, registerImageUsage } from './records.js';
 import { buildContainerSpec, type BuiltSpec, type SpecInput } from './container-spec.js';
 import { VolumeManager } from './volumes.js';
 import { appendEvent } from '../supervisor/events.js';
-import { ensureSupervisor, stopSupervisor } from '../supervisor/index.js';
+import { ensureSupervisor, stopSupervisor, supervisorDnsReady } from '../supervisor/index.js';
 import type { ContainerRecord, EngineEvent, EventSink, NetworkProvider, ObservedContainer } from './types.js';
 import { up, down, type UpOptions, type DownOptions, type UpResult } from './apply.js';
 
@@ -282,6 +282,14 @@ export class Engine {
     // The supervisor watches (and probes through) the runtime the project's containers were created with.
     const runtime = this.projectRuntimeBinary(projectName) ?? this.driver.binary;
     await ensureSupervisor(projectName, { env: { ...this.env, BERTH_RUNTIME: runtime }, wait: options.wait });
+  }
+
+  /**
+   * Has the project's supervisor (spawned or running) serve DNS on the project's networks now;
+   * waits for it to answer. Resolves to the addresses served, undefined when none answered.
+   */
+  supervisorDns(projectName: string): Promise<string[] | undefined> {
+    return supervisorDnsReady(projectName, { env: this.env });
   }
 
   /** The runtime binary the project's service containers use, when they agree on one. */

@@ -293,6 +293,8 @@ export interface StartOptions {
    * and post_start hooks do not run. Any other start resets restartCount to 0 and runs them.
    */
   byPolicy?: boolean;
+  /** Awaited before the container's process runs (unless it has the host's or no network): the project's DNS being served. */
+  beforeRun?: () => Promise<void>;
 }
 
 /**
@@ -316,6 +318,7 @@ export async function startContainer(engine: Engine, record: ContainerRecord, op
     state = undefined;
   }
   engine.emit(record.project, { type: 'container', action: 'starting', service: record.service, name: record.name, time: Date.now() });
+  if (options.beforeRun && record.network.mode !== 'host' && record.network.mode !== 'none') await options.beforeRun();
   try {
     if (state) await driver.start(record.id);
     else {

@@ -4,13 +4,15 @@
  * network's address, MAC and aliases; the default route via the first non-internal network;
  * published ports as kernel NAT rules; /etc/hosts, /etc/resolv.conf and /etc/hostname files.
  */
-import { existsSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { AttachRequest, NetworkAddress, NetworkAttachment, PublishedPort } from '../engine/types.js';
 import type { Service, ServiceNetwork } from '../model/types.js';
 import { cidrContains, formatAddress, parseAddress, parseCidr } from './addr.js';
 import { NetworkError } from './errors.js';
 import { batchQuote, hostBatch, ipBatch } from './exec.js';
+import { hostStepsAvailable, runHostStep } from '../host-batch.js';
 import { hostHostsFile, parseExtraHosts, resolverSettings, writeHostnameFile, writeHostsFile, writeResolvConf } from './files.js';
 import { syncProjectFirewall } from './firewall.js';
 import { linkExists, readResolvConf } from './host.js';
@@ -237,7 +239,19 @@ export async function attachContainer(ctx: EndpointContext, req: AttachRequest):
       if (states[gwIndex].gateway6 && endpoints[gwIndex].ipv6) nsLines.push(`route add default via ${states[gwIndex].gateway6} dev eth${gwIndex}`);
     }
     await hostBatch(hostLines, `attach container "${req.containerName}" to its networks`);
-    await ipBatch(nsLines, `configure the network namespace of container "${req.containerName}"`, ['-n', ns]);
+    const nsWhat = `configure the network namespace of container "${req.containerName}"`;
+    if (hostStepsAvailable()) {
+      // berth-runtime enters the namespace and runs ip on a batch file, for a burst of containers
+      // in one process (no `ip -n` process per container).
+      const batchFile = path.join(req.stateDir, 'netns.batch');
+      mkdirSync(req.stateDir, { recursive: true });
+      writeFileSync(batchFile, `${nsLines.join('\n')}\n`);
+      await runHostStep({ kind: 'netns', netns: netnsPath(ns), batchFile }).catch((err: Error) => {
+        throw new NetworkError(`${nsWhat}: ip: ${err.message}`, { hint: 'check that berth runs as root and that the host kernel has bridge and veth support' });
+      });
+    } else {
+      await ipBatch(nsLines, nsWhat, ['-n', ns]);
+    }
     // Containers without published ports are not in the project's packet rules.
     if (bindings.length > 0) await syncProjectFirewall(ctx.root, project.name);
   } catch (err) {

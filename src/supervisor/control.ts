@@ -6,7 +6,8 @@
 import net from 'node:net';
 
 /** A request to the supervisor. */
-export type ControlRequest = { cmd: 'ping' } | { cmd: 'status' } | { cmd: 'stop' };
+/** `dns`: serve DNS on the project's networks now (before its containers start); answers with the addresses served. */
+export type ControlRequest = { cmd: 'ping' } | { cmd: 'status' } | { cmd: 'stop' } | { cmd: 'dns' };
 
 /** Sends one request and resolves with the reply, or undefined when nobody answers within timeoutMs. */
 export function controlRequest<T = Record<string, unknown>>(socketPath: string, request: ControlRequest, timeoutMs = 2000): Promise<T | undefined> {

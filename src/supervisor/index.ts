@@ -99,6 +99,24 @@ function nodeFlags(env: NodeJS.ProcessEnv): readonly string[] {
   return custom !== undefined ? custom.split(' ').filter(Boolean) : supervisorNodeFlags;
 }
 
+/**
+ * Asks the project's supervisor to serve DNS on the project's networks now, waiting (up to
+ * timeoutMs, default 5 s) for a supervisor that is still booting. Resolves to the addresses it
+ * serves; undefined when no supervisor answered.
+ */
+export async function supervisorDnsReady(project: string, options: SupervisorOptions = {}): Promise<string[] | undefined> {
+  const paths = supervisorPaths(project, options.env);
+  const deadline = Date.now() + (options.timeoutMs ?? 5000);
+  let delay = 5;
+  for (;;) {
+    const reply = await controlRequest<{ ok: boolean; addresses?: string[] }>(paths.socket, { cmd: 'dns' }, 3000);
+    if (reply?.ok) return reply.addresses ?? [];
+    if (Date.now() >= deadline) return undefined;
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    delay = Math.min(delay * 2, 50);
+  }
+}
+
 /** Stops the project's supervisor (it exits after closing its socket); true when one was running. */
 export async function stopSupervisor(project: string, options: SupervisorOptions = {}): Promise<boolean> {
   const paths = supervisorPaths(project, options.env);

@@ -80,6 +80,8 @@ export async function runSupervisor(project: string | undefined): Promise<void> 
         return { ok: true, pid: process.pid };
       case 'status':
         return { ok: true, ...supervisor.snapshot() };
+      case 'dns':
+        return { ok: true, addresses: await supervisor.dnsReady() };
       case 'stop':
         setImmediate(() => void shutdown('stop requested'));
         return { ok: true, pid: process.pid };

@@ -91,8 +91,9 @@ export class Supervisor {
   /** Last time something ran, waited for a restart, or a berth command pinged. */
   private touchedAt = Date.now();
   private engine?: Promise<RestartEngine | undefined>;
-  private dns?: { close(): Promise<void> };
+  private dns?: { close(): Promise<void>; refresh?(): Promise<void>; addresses?(): string[] };
   private dnsRetryAt = 0;
+  private dnsStarting?: Promise<void>;
   private stopped = false;
   private onIdle?: () => void;
 
@@ -457,7 +458,8 @@ export class Supervisor {
 
   /** Runs the project's DNS server (from the network layer, when present) while containers run; restarts it after a failure. */
   private async maintainDns(): Promise<void> {
-    const wanted = this.busy();
+    // Also while a command that is about to start containers keeps us (dnsReady, ping).
+    const wanted = this.busy() || Date.now() - this.touchedAt < this.idleMs;
     if (!wanted) {
       if (this.dns) {
         const dns = this.dns;
@@ -467,10 +469,34 @@ export class Supervisor {
       return;
     }
     if (this.dns || Date.now() < this.dnsRetryAt) return;
+    await this.startDns();
+  }
+
+  /**
+   * Serves DNS on every network of the project now, for a command about to start containers:
+   * a container that looks up a service name as soon as it starts must get an answer. Resolves
+   * to the addresses served (none when the network layer has no DNS server).
+   */
+  async dnsReady(): Promise<string[]> {
+    this.touch();
+    if (!this.dns) await this.startDns();
+    const dns = this.dns;
+    await dns?.refresh?.();
+    return dns?.addresses?.() ?? [];
+  }
+
+  private async startDns(): Promise<void> {
+    if (this.dnsStarting) return this.dnsStarting;
+    this.dnsStarting = this.launchDns().finally(() => { this.dnsStarting = undefined; });
+    return this.dnsStarting;
+  }
+
+  private async launchDns(): Promise<void> {
+    if (this.dns) return;
     this.dnsRetryAt = Date.now() + 5000;
-    let mod: { startDnsServer?: (opts: { project: string; root?: string; env?: NodeJS.ProcessEnv }) => Promise<{ close(): Promise<void>; closed?: Promise<unknown> }> };
+    let mod: { startDnsServer?: (opts: { project: string; root?: string; env?: NodeJS.ProcessEnv }) => Promise<{ close(): Promise<void>; closed?: Promise<unknown>; refresh?(): Promise<void>; addresses?(): string[] }> };
     try {
-      // A literal specifier, so the bundler keeps the network layer as a lazily loaded chunk.
+      // A literal specifier, so the bundler includes the network layer; it loads only when DNS is wanted.
       mod = await import('../network/index.js');
     } catch (err) {
       this.log(`dns server: cannot load the network layer: ${(err as Error).message}; retrying in 5 s`);

@@ -82,3 +82,40 @@ test('berth up -d: two networks, names, berth port, published port, down leaves 
   assert.equal(down.status, 0, down.stderr);
   assert.deepEqual(await findProjectLeaks(name, root.root), { links: [], netns: [], tables: [], networks: [], containers: [] });
 });
+
+test('a name looked up the moment a container starts is answered, on a cold up and in a one-off run', { skip, timeout: 120_000 }, async (t) => {
+  const root = await makeStackRoot({ prefix: 'berth-netdns-' });
+  const name = `netdns${process.pid}`;
+  // "first" resolves "peer" as its very first act; nothing depends on anything, and no supervisor
+  // runs before this up (a fresh state root): the DNS server must be serving before first starts.
+  const dir = root.project(name, `
+services:
+  peer:
+    image: berth-test/busybox:latest
+    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
+  first:
+    image: berth-test/busybox:latest
+    command: ["sh", "-c", "nslookup peer > /tmp/lookup 2>&1; echo status=$$? >> /tmp/lookup; trap 'exit 0' TERM; sleep 3600 & wait"]
+`);
+  const env = { ...root.env, BERTH_DNS_UPSTREAM: '' };
+  t.after(() => {
+    runBerth(['-p', name, 'down', '-t', '1'], { cwd: dir, env });
+    root.remove();
+  });
+  const up = runBerth(['-p', name, 'up', '-d'], { cwd: dir, env, timeoutMs: 90_000 });
+  assert.equal(up.status, 0, up.stderr);
+  let lookup = '';
+  for (let i = 0; i < 40 && !lookup.includes('status='); i++) {
+    lookup = runBerth(['-p', name, 'exec', '-T', 'first', 'cat', '/tmp/lookup'], { cwd: dir, env }).stdout;
+    if (!lookup.includes('status=')) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.match(lookup, /status=0/, `the lookup at start succeeded:\n${lookup}`);
+  assert.equal(nslookupAddresses(lookup).length, 1, lookup);
+
+  // A one-off container of a project that is down still has a DNS server to ask.
+  const down = runBerth(['-p', name, 'down', '-t', '1'], { cwd: dir, env, timeoutMs: 60_000 });
+  assert.equal(down.status, 0, down.stderr);
+  const run = runBerth(['-p', name, 'run', '--rm', '-T', 'peer', 'nslookup', 'peer'], { cwd: dir, env, timeoutMs: 60_000 });
+  assert.equal(run.status, 0, `${run.stdout}${run.stderr}`);
+  assert.equal(nslookupAddresses(run.stdout).length, 1, run.stdout);
+});

@@ -120,6 +120,11 @@ export function registerRun(program: Command): void {
         await engine.volumes.ensureProjectVolumes(project, (oneoff.volumes ?? []).flatMap((m) => (m.type === 'volume' && m.source && project.volumes.has(m.source) ? [m.source] : [])));
         return engine.createContainer(project, oneoff, 1, { overrides, oneoff: true, ...(flags.name ? { name: flags.name } : {}) });
       });
+      // Name lookups of the container (service names and the world's) go to the supervisor's DNS server.
+      if (record.network.mode !== 'host' && record.network.mode !== 'none') {
+        await engine.ensureSupervisor(project.name, { wait: false }).catch(() => undefined);
+        await engine.supervisorDns(project.name);
+      }
       if (flags.detach) {
         await engine.startContainer(record);
         process.stdout.write(`${record.name}\n`);

@@ -9,6 +9,7 @@ import { readFile, mkdir, rm, symlink, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ImageError } from '../../errors.js';
+import { hostStepsAvailable, runHostStep } from '../../host-batch.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -75,7 +76,8 @@ export async function mountRootfs(mount: OverlayMount): Promise<void> {
     `workdir=${checkOptionPath(path.relative(linkDir, path.resolve(workDir)), 'work')}`,
   ].join(',');
   try {
-    await execFileAsync('mount', ['-t', 'overlay', 'overlay', '-o', options, path.resolve(target)], { cwd: linkDir });
+    if (hostStepsAvailable()) await runHostStep({ kind: 'mount-overlay', dir: linkDir, options, target: path.resolve(target) });
+    else await execFileAsync('mount', ['-t', 'overlay', 'overlay', '-o', options, path.resolve(target)], { cwd: linkDir });
   } catch (err) {
     const stderr = ((err as { stderr?: string }).stderr ?? '').trim() || (err as Error).message;
     throw new ImageError(`cannot mount overlay rootfs at "${target}": ${stderr}`, undefined, {
@@ -88,6 +90,8 @@ export async function mountRootfs(mount: OverlayMount): Promise<void> {
 /** Unmounts `target` if it is mounted (lazily when busy), and removes its layer symlink directory. */
 export async function unmountRootfs(target: string, linkDir = `${target}.lower`): Promise<void> {
   const resolved = path.resolve(target);
+  // berth-runtime unmounts (lazily when busy) in the batch it shares with other containers.
+  if (hostStepsAvailable()) await runHostStep({ kind: 'umount', target: resolved }).catch(() => undefined);
   for (let attempt = 0; attempt < 3 && (await isMountPoint(resolved)); attempt++) {
     try {
       await execFileAsync('umount', attempt === 0 ? [resolved] : ['-l', resolved]);
