@@ -6,7 +6,7 @@
  */
 import { closeSync, openSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { setImageUsageProvider } from '../images/store/index.js';
+import { setImageUsageProvider } from '../images/store/in-use.js';
 import { stateRoot } from '../paths.js';
 import type { ContainerRecord, ContainerRunInfo, ProjectRecord } from './types.js';
 import { compareStrings } from '../compare.js';

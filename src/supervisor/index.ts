@@ -9,7 +9,7 @@
  * ensureSupervisor() starts a new one, which adopts what it finds.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BerthError } from '../errors.js';
@@ -26,8 +26,15 @@ export { appendEvent, readEvents, followEvents, formatEventText, formatEventJson
 export { supervisorPaths, type SupervisorPaths } from './paths.js';
 export type { SupervisorSnapshot } from './supervisor.js';
 
-/** The supervisor entry script of this very build (so a dist-x build never starts dist's). */
-export const supervisorMain = path.join(path.dirname(fileURLToPath(import.meta.url)), 'main.js');
+/**
+ * The supervisor entry script of this very build (so a dist-x build never starts dist's):
+ * main.cjs next to the bundle, main.js next to the compiled modules.
+ */
+export function supervisorMain(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const bundled = path.join(here, 'main.cjs');
+  return existsSync(bundled) ? bundled : path.join(here, 'main.js');
+}
 
 /** Options of ensureSupervisor() and friends. */
 export interface SupervisorOptions {
@@ -63,7 +70,7 @@ export async function ensureSupervisor(project: string, options: SupervisorOptio
   mkdirSync(paths.dir, { recursive: true });
   const logFd = openSync(paths.log, 'a');
   try {
-    const child = spawn(process.execPath, [...nodeFlags(env), supervisorMain, project], {
+    const child = spawn(process.execPath, [...nodeFlags(env), supervisorMain(), project], {
       detached: true,
       stdio: ['ignore', logFd, logFd],
       env,
