@@ -5,6 +5,8 @@
  * (hostBatch).
  */
 import { spawn } from 'node:child_process';
+import { accessSync, constants as fsConstants } from 'node:fs';
+import path from 'node:path';
 import { availableParallelism } from 'node:os';
 import { NetworkError } from './errors.js';
 
@@ -54,6 +56,25 @@ export async function runTool(file: string, args: readonly string[], input?: str
   }
 }
 
+const toolPaths = new Map<string, string>();
+
+/**
+ * The absolute path of a tool found on PATH (looked up once per process), or the bare name when
+ * it is not found (spawn then reports it). Node waits while a child searches PATH before exec;
+ * on a long PATH that wait was a good part of each `ip` and `nft` start.
+ */
+export function toolPath(file: string): string {
+  if (file.includes('/')) return file;
+  let found = toolPaths.get(file);
+  if (found === undefined) {
+    found = (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').filter(Boolean)
+      .map((dir) => path.join(dir, file))
+      .find((candidate) => { try { accessSync(candidate, fsConstants.X_OK); return true; } catch { return false; } }) ?? file;
+    toolPaths.set(file, found);
+  }
+  return found;
+}
+
 function spawnTool(file: string, args: readonly string[], input?: string): Promise<ToolResult> {
   const started = performance.now();
   const count = (): void => {
@@ -66,7 +87,7 @@ function spawnTool(file: string, args: readonly string[], input?: string): Promi
     if (trace) process.stderr.write(`[net] ${(started - traceStart).toFixed(1)}ms +${ms.toFixed(1)}ms ${file} ${args.join(' ')} (${input ? input.split('\n').length - 1 : 0} lines)\n`);
   };
   return new Promise<ToolResult>((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(toolPath(file), args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
