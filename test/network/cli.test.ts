@@ -3,7 +3,7 @@
  * the shared network only, a published port found with `berth port` and reachable at 127.0.0.1
  * and at the host's address on the project's bridge, and nothing left after `down`.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { findProjectLeaks, listNetworks } from '../../src/network/index.js';
@@ -38,10 +38,11 @@ networks:
   back: {}
 `;
 
-test('berth up -d: two networks, names, berth port, published port, down leaves nothing', { skip, timeout: 120_000 }, async (t) => {
-  const root = await makeStackRoot({ prefix: 'berth-netcli-' });
-  const name = `netcli${process.pid}`;
-  const dir = root.project(name, compose);
+/** A fresh state root with the project `compose`, brought up with `up -d`; taken down and removed after the test. */
+async function stackUp(t: TestContext, prefix: string, composeText: string) {
+  const root = await makeStackRoot({ prefix: `berth-${prefix}-` });
+  const name = `${prefix}${process.pid}`;
+  const dir = root.project(name, composeText);
   // No outside resolver in tests: names berth does not know fail fast instead of leaving the host.
   const env = { ...root.env, BERTH_DNS_UPSTREAM: '' };
   t.after(() => {
@@ -50,6 +51,11 @@ test('berth up -d: two networks, names, berth port, published port, down leaves 
   });
   const up = runBerth(['-p', name, 'up', '-d'], { cwd: dir, env, timeoutMs: 90_000 });
   assert.equal(up.status, 0, up.stderr);
+  return { root, name, dir, env };
+}
+
+test('berth up -d: two networks, names, berth port, published port, down leaves nothing', { skip, timeout: 120_000 }, async (t) => {
+  const { root, name, dir, env } = await stackUp(t, 'netcli', compose);
 
   const port = runBerth(['-p', name, 'port', 'web', '80'], { cwd: dir, env });
   assert.equal(port.status, 0, port.stderr);
@@ -84,11 +90,9 @@ test('berth up -d: two networks, names, berth port, published port, down leaves 
 });
 
 test('a name looked up the moment a container starts is answered, on a cold up and in a one-off run', { skip, timeout: 120_000 }, async (t) => {
-  const root = await makeStackRoot({ prefix: 'berth-netdns-' });
-  const name = `netdns${process.pid}`;
   // "first" resolves "peer" as its very first act; nothing depends on anything, and no supervisor
   // runs before this up (a fresh state root): the DNS server must be serving before first starts.
-  const dir = root.project(name, `
+  const { name, dir, env } = await stackUp(t, 'netdns', `
 services:
   peer:
     image: berth-test/busybox:latest
@@ -97,13 +101,6 @@ services:
     image: berth-test/busybox:latest
     command: ["sh", "-c", "nslookup peer > /tmp/lookup 2>&1; echo status=$$? >> /tmp/lookup; trap 'exit 0' TERM; sleep 3600 & wait"]
 `);
-  const env = { ...root.env, BERTH_DNS_UPSTREAM: '' };
-  t.after(() => {
-    runBerth(['-p', name, 'down', '-t', '1'], { cwd: dir, env });
-    root.remove();
-  });
-  const up = runBerth(['-p', name, 'up', '-d'], { cwd: dir, env, timeoutMs: 90_000 });
-  assert.equal(up.status, 0, up.stderr);
   let lookup = '';
   for (let i = 0; i < 40 && !lookup.includes('status='); i++) {
     lookup = runBerth(['-p', name, 'exec', '-T', 'first', 'cat', '/tmp/lookup'], { cwd: dir, env }).stdout;
