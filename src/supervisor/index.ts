@@ -108,12 +108,12 @@ function nodeFlags(env: NodeJS.ProcessEnv): readonly string[] {
 
 /**
  * Asks the project's supervisor to serve DNS on the project's networks now, waiting (up to
- * timeoutMs, default 5 s) for a supervisor that is still booting. Resolves to the addresses it
- * serves; undefined when no supervisor answered.
+ * timeoutMs, default 3 s, as long as `up` waits for a new supervisor anyway) for one that is
+ * still booting. Resolves to the addresses it serves; undefined when no supervisor answered.
  */
 export async function supervisorDnsReady(project: string, options: SupervisorOptions = {}): Promise<string[] | undefined> {
   const paths = supervisorPaths(project, options.env);
-  const deadline = Date.now() + (options.timeoutMs ?? 5000);
+  const deadline = Date.now() + (options.timeoutMs ?? 3000);
   let delay = 5;
   for (;;) {
     const reply = await controlRequest<{ ok: boolean; addresses?: string[] }>(paths.socket, { cmd: 'dns' }, 3000);
