@@ -22,6 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeStackRoot } from '../../test/helpers/stack.js';
 import { listNetworks } from '../../src/network/index.js';
+import { which } from '../common.js';
 
 const here = fileURLToPath(import.meta.url);
 const berthEntry = path.resolve(path.dirname(here), '../../test/helpers/berth-entry.js');
@@ -146,10 +147,6 @@ async function measureAll(targets: Target[], mb: number, rounds: number, pings: 
   return results;
 }
 
-function which(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':')) if (existsSync(path.join(dir, name))) return path.join(dir, name);
-  return undefined;
-}
 
 async function dockerTargets(work: string, tarball: string | undefined, cleanups: Array<() => void>): Promise<Target[]> {
   const dockerd = which('dockerd');

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { runtimeBinary } from '../../src/paths.js';
 import { RuntimeDriver, toOciSpec } from '../../src/runtime/index.js';
 import { makeBusyboxRootfs, removeRootfs } from '../../test/helpers/busybox-rootfs.js';
+import { which } from '../common.js';
 
 type Name = 'berth' | 'runc' | 'crun';
 interface Result { name: Name; runs: number; medianMs: number; p90Ms: number; minMs: number; failures: number }
@@ -26,12 +27,6 @@ function arg(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-function which(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
-    if (existsSync(path.join(dir, name))) return path.join(dir, name);
-  }
-  return undefined;
-}
 
 function binaryOf(name: Name): string | undefined {
   if (name === 'berth') return existsSync(runtimeBinary({})) ? runtimeBinary({}) : undefined;

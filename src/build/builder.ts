@@ -8,12 +8,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { copyFile, chmod, lchown, lstat, lutimes, mkdir, mkdtemp, open, readFile, readlink, rm, rmdir, symlink, utimes, writeFile } from 'node:fs/promises';
-import { accessSync, createReadStream, constants as fsConstants, type Stats } from 'node:fs';
+import { createReadStream, constants as fsConstants, type Stats } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { Readable } from 'node:stream';
 import path from 'node:path';
 import { BerthError } from '../errors.js';
-import { stateRoot } from '../paths.js';
+import { findOnPath, stateRoot } from '../paths.js';
 import { unpackLayer } from '../images/layers/index.js';
 import { pullImage } from '../images/registry/index.js';
 import { ImageStore, type StoredImage } from '../images/store/index.js';
@@ -977,22 +977,6 @@ async function archiveKind(file: string): Promise<'tar' | 'gzip' | 'zstd' | 'bzi
 /** The system tools that decompress the kinds node cannot read itself. */
 const decompressors: Record<'bzip2' | 'xz', string[]> = { bzip2: ['bzip2', 'bunzip2'], xz: ['xz', 'unxz'] };
 
-/** The first of `names` that is an executable file in a directory of `PATH`. */
-function findTool(names: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
-  for (const dir of (env.PATH ?? process.env.PATH ?? '/usr/bin:/bin').split(':').filter(Boolean)) {
-    for (const name of names) {
-      const candidate = path.join(dir, name);
-      try {
-        accessSync(candidate, fsConstants.X_OK);
-        return candidate;
-      } catch {
-        // Not here.
-      }
-    }
-  }
-  return undefined;
-}
-
 /**
  * Decompresses a bzip2 or xz file with the system's tool (`-dc`, never extracting anything
  * itself) into a plain tar stream for berth's unpacker. `tar` is undefined when the tool is
@@ -1000,7 +984,7 @@ function findTool(names: readonly string[], env: NodeJS.ProcessEnv): string | un
  * file, as it does any other file). A tool failing midway fails the unpack.
  */
 async function openDecompressed(file: string, kind: 'bzip2' | 'xz', env: NodeJS.ProcessEnv, where: string): Promise<{ tar?: NodeJS.ReadableStream; missing?: string }> {
-  const tool = findTool(decompressors[kind], env);
+  const tool = findOnPath(decompressors[kind], env);
   if (!tool) return { missing: decompressors[kind][0] };
   const child = spawn(tool, ['-dc', '--', file], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';

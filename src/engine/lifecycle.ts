@@ -297,6 +297,11 @@ export interface StartOptions {
   beforeRun?: () => Promise<void>;
 }
 
+/** True when the container's name lookups go to the project's DNS server (its network is not the host's, and it has one). */
+export function usesProjectDns(record: ContainerRecord): boolean {
+  return record.network.mode !== 'host' && record.network.mode !== 'none';
+}
+
 /**
  * Starts a container: never started, or stopped (the stopped runtime container is deleted and
  * created again from the same bundle and rootfs). A running container is left alone.
@@ -318,7 +323,7 @@ export async function startContainer(engine: Engine, record: ContainerRecord, op
     state = undefined;
   }
   engine.emit(record.project, { type: 'container', action: 'starting', service: record.service, name: record.name, time: Date.now() });
-  if (options.beforeRun && record.network.mode !== 'host' && record.network.mode !== 'none') await options.beforeRun();
+  if (options.beforeRun && usesProjectDns(record)) await options.beforeRun();
   try {
     if (state) await driver.start(record.id);
     else {

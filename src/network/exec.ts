@@ -5,10 +5,9 @@
  * (hostBatch).
  */
 import { spawn } from 'node:child_process';
-import { accessSync, constants as fsConstants } from 'node:fs';
-import path from 'node:path';
 import { availableParallelism } from 'node:os';
 import { NetworkError } from './errors.js';
+import { findOnPath } from '../paths.js';
 
 /** Output of one tool run. */
 export interface ToolResult {
@@ -63,13 +62,11 @@ const toolPaths = new Map<string, string>();
  * it is not found (spawn then reports it). Node waits while a child searches PATH before exec;
  * on a long PATH that wait was a good part of each `ip` and `nft` start.
  */
-export function toolPath(file: string): string {
+function toolPath(file: string): string {
   if (file.includes('/')) return file;
   let found = toolPaths.get(file);
   if (found === undefined) {
-    found = (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').filter(Boolean)
-      .map((dir) => path.join(dir, file))
-      .find((candidate) => { try { accessSync(candidate, fsConstants.X_OK); return true; } catch { return false; } }) ?? file;
+    found = findOnPath([file]) ?? file;
     toolPaths.set(file, found);
   }
   return found;

@@ -3,7 +3,7 @@
  * IPAM config, `external` resources that also try to configure what they do not own, and secrets
  * or configs with no (or more than one) source of content.
  */
-import { isIP } from 'node:net';
+import { ipVersion } from '../ip.js';
 import { CheckContext, isMapping, type KeyPath } from './context.js';
 import { quoteAnd } from './did-you-mean.js';
 
@@ -11,7 +11,7 @@ import { quoteAnd } from './did-you-mean.js';
 export function isCidr(text: string): boolean {
   const slash = text.indexOf('/');
   if (slash < 0) return false;
-  const version = isIP(text.slice(0, slash));
+  const version = ipVersion(text.slice(0, slash));
   const prefix = text.slice(slash + 1);
   if (version === 0 || !/^\d{1,3}$/.test(prefix)) return false;
   return Number(prefix) <= (version === 4 ? 32 : 128);
@@ -43,12 +43,12 @@ function checkNetworkDefinitions(context: CheckContext): void {
         }
       }
       const gateway = pool.gateway;
-      if (typeof gateway === 'string' && !gateway.includes('$') && isIP(gateway) === 0) {
+      if (typeof gateway === 'string' && !gateway.includes('$') && ipVersion(gateway) === 0) {
         context.report([...path, 'gateway'], `network "${networkName}" has invalid gateway "${gateway}"`, 'use an IP address inside the subnet, e.g. "172.28.0.1"');
       }
       if (isMapping(pool.aux_addresses)) {
         for (const [host, address] of Object.entries(pool.aux_addresses)) {
-          if (typeof address === 'string' && !address.includes('$') && isIP(address) === 0) {
+          if (typeof address === 'string' && !address.includes('$') && ipVersion(address) === 0) {
             context.report([...path, 'aux_addresses', host], `network "${networkName}" has invalid auxiliary address "${address}" for "${host}"`);
           }
         }

@@ -3,7 +3,7 @@
  * byte sizes, hosts, healthcheck tests, watch rules, and rules spanning several attributes
  * (image or build, unique container names, scale against replicas).
  */
-import { isIP } from 'node:net';
+import { ipVersion } from '../ip.js';
 import { CheckContext, isMapping, type KeyPath, type Mapping } from './context.js';
 import { formatPath } from './describe.js';
 import { quoteAnd } from './did-you-mean.js';
@@ -63,7 +63,7 @@ function checkPorts(context: CheckContext, serviceName: string, service: Mapping
           const outOfRange = match && [match[1], match[2] ?? match[1]].some((port) => Number(port) > 65535);
           if (!match || outOfRange) context.report([...path, 'published'], `invalid published port ${JSON.stringify(published)} in service "${serviceName}"`, 'use a port from 0 to 65535 or a range such as "8080-8085"');
         }
-        if (typeof entry.host_ip === 'string' && entry.host_ip !== '' && !uninterpolated(entry.host_ip) && isIP(entry.host_ip) === 0) {
+        if (typeof entry.host_ip === 'string' && entry.host_ip !== '' && !uninterpolated(entry.host_ip) && ipVersion(entry.host_ip) === 0) {
           context.report([...path, 'host_ip'], `invalid host_ip "${entry.host_ip}" in service "${serviceName}": not an IP address`);
         }
         if (typeof entry.protocol === 'string' && !['tcp', 'udp', 'sctp'].includes(entry.protocol.toLowerCase()) && !uninterpolated(entry.protocol)) {
@@ -117,7 +117,7 @@ function checkExtraHosts(context: CheckContext, owner: Mapping, path: KeyPath): 
   const checkAddress = (address: string, entryPath: KeyPath, host: string): void => {
     if (address === 'host-gateway' || uninterpolated(address)) return;
     const bare = address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;
-    if (isIP(bare) === 0) context.report(entryPath, `extra host "${host}" has invalid IP address "${address}"`, 'use an IPv4 or IPv6 address, or "host-gateway"');
+    if (ipVersion(bare) === 0) context.report(entryPath, `extra host "${host}" has invalid IP address "${address}"`, 'use an IPv4 or IPv6 address, or "host-gateway"');
   };
   if (Array.isArray(hosts)) {
     hosts.forEach((entry, index) => {

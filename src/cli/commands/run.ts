@@ -11,6 +11,7 @@ import { serviceWithOverrides, type RunOverrides } from '../../engine/container-
 import { ensureServiceImages } from '../../engine/apply.js';
 import { Engine } from '../../engine/engine.js';
 import { runAttached } from '../../engine/exec.js';
+import { usesProjectDns } from '../../engine/lifecycle.js';
 import type { PortConfig, Project, Service, VolumeMount } from '../../model/types.js';
 import { splitShellWords } from '../../model/shell-words.js';
 import { loadProject, projectOptionsFromFlags } from '../../project/index.js';
@@ -121,7 +122,7 @@ export function registerRun(program: Command): void {
         return engine.createContainer(project, oneoff, 1, { overrides, oneoff: true, ...(flags.name ? { name: flags.name } : {}) });
       });
       // Name lookups of the container (service names and the world's) go to the supervisor's DNS server.
-      if (record.network.mode !== 'host' && record.network.mode !== 'none') {
+      if (usesProjectDns(record)) {
         await engine.ensureSupervisor(project.name, { wait: false }).catch(() => undefined);
         await engine.supervisorDns(project.name);
       }

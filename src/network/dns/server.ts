@@ -9,7 +9,7 @@
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { isIPv6 } from 'node:net';
+import { ipVersion } from '../../ip.js';
 import { stateRoot } from '../../paths.js';
 import { readResolvConf } from '../host.js';
 import { Directory } from './directory.js';
@@ -46,7 +46,7 @@ interface Listener { udp: dgram.Socket; tcp: net.Server }
 function parseUpstream(text: string): { host: string; port: number } {
   const v6 = /^\[(.+)\](?::(\d+))?$/.exec(text);
   if (v6) return { host: v6[1], port: Number(v6[2] ?? 53) };
-  if (isIPv6(text)) return { host: text, port: 53 };
+  if (ipVersion(text) === 6) return { host: text, port: 53 };
   const [host, port] = text.split(':');
   return { host, port: Number(port ?? 53) };
 }
@@ -85,7 +85,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
       const tryNext = (): void => {
         if (index >= targets.length) { resolve(undefined); return; }
         const target = targets[index++];
-        const socket = dgram.createSocket(isIPv6(target.host) ? 'udp6' : 'udp4');
+        const socket = dgram.createSocket(ipVersion(target.host) === 6 ? 'udp6' : 'udp4');
         let done = false;
         const finish = (reply: Buffer | undefined): void => {
           if (done) return;

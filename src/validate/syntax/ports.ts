@@ -2,7 +2,7 @@
  * The short syntax of `ports` (`[[IP:]HOST:]CONTAINER[/PROTOCOL]`, with ranges), parsed into the
  * long syntax. Validation uses it to report bad strings; the normalizer reuses it to expand them.
  */
-import { isIP } from 'node:net';
+import { ipVersion } from '../../ip.js';
 
 /** One published port in the Compose long syntax, the shape `berth config` prints. */
 export interface PortSpec {
@@ -48,7 +48,7 @@ function splitParts(text: string): { hostIp?: string; host?: string; container: 
   if (parts.length === 3) return { hostIp: parts[0], host: parts[1], container: parts[2] };
   // More colons: only an unbracketed IPv6 address can explain them.
   const hostIp = parts.slice(0, -2).join(':');
-  if (isIP(hostIp) !== 6) throw new Error('too many ":" separators; use "[IP:]HOST:CONTAINER"');
+  if (ipVersion(hostIp) !== 6) throw new Error('too many ":" separators; use "[IP:]HOST:CONTAINER"');
   return { hostIp, host: parts[parts.length - 2], container: parts[parts.length - 1] };
 }
 
@@ -81,7 +81,7 @@ export function parsePortSpec(spec: string | number): PortSpec[] {
     throw new Error(`the protocol follows "/", not ":" (write "${body.slice(0, lastColon)}/${body.slice(lastColon + 1)}")`);
   }
   const parts = splitParts(body);
-  if (parts.hostIp !== undefined && parts.hostIp !== '' && isIP(parts.hostIp) === 0) {
+  if (parts.hostIp !== undefined && parts.hostIp !== '' && ipVersion(parts.hostIp) === 0) {
     throw new Error(`host IP "${parts.hostIp}" is not an IP address`);
   }
   if (parts.container === '') throw new Error('the container port is empty');
